@@ -1,0 +1,46 @@
+# gdpr_pipeline: two commands do everything.
+#   make run   install, generate demo data, ensure a key, dbt build, train, write evidence, summarise
+#   make test  lint, dbt parse (warnings are errors), dbt build on fixtures, pytest
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON      ?= python3
+VENV        := .venv
+BIN         := $(VENV)/bin
+STAMP       := $(VENV)/.installed
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DBT_PROFILES_DIR := $(CURDIR)
+export GDPR_WAREHOUSE_DIR ?= $(CURDIR)/warehouse
+
+# The demo: 1,000 subjects, seed 42, built as of the end of the generated data.
+DEMO_DIR    := data/raw
+DEMO_AS_OF  := 2026-11-01 00:00:00
+
+.PHONY: run test install lint dbt-test pytest bench test-spark docs clean
+
+# Reinstall when the venv is missing or any dependency file changed (stale).
+$(STAMP): python/pyproject.toml python/constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c python/constraints.txt -e "python[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/gdpr-pipeline demo --subjects 1000 --seed 42 --raw-dir $(DEMO_DIR) --as-of "$(DEMO_AS_OF)"
+
+lint: install
+	$(BIN)/ruff check python
+	$(BIN)/ruff format --check python
+
+test: install lint
+	$(BIN)/python -m pytest python/tests -q
+
+bench: install
+	$(BIN)/python -m gdpr_pipeline.bench
+
+clean:
+	rm -rf target logs warehouse artifacts evidence data

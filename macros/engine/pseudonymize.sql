@@ -1,0 +1,45 @@
+{#- Keyed pseudonym of a subject in a domain: lowercase hex HMAC-SHA256(key, '<domain>:<id>').
+    The key never appears here: the gdpr_pipeline plugin (DuckDB) or session (Spark) holds the
+    RFC 2104 pads in session variables, so compiled SQL names the variables, not their values.
+    HMAC(K, m) = SHA256((K xor opad) || SHA256((K xor ipad) || m)). -#}
+{% macro pseudonymize(domain, subject_id) -%}
+    {{ return(adapter.dispatch('pseudonymize', 'gdpr_pipeline')(domain, subject_id)) }}
+{%- endmacro %}
+
+{% macro duckdb__pseudonymize(domain, subject_id) -%}
+    sha256(getvariable('gdpr_hmac_outer_pad') || unhex(sha256(getvariable('gdpr_hmac_inner_pad') || encode({{ domain }} || ':' || {{ subject_id }}))))
+{%- endmacro %}
+
+{% macro spark__pseudonymize(domain, subject_id) -%}
+    sha2(concat(gdpr_hmac_outer_pad, unhex(sha2(concat(gdpr_hmac_inner_pad, encode(concat({{ domain }}, ':', {{ subject_id }}), 'UTF-8')), 256))), 256)
+{%- endmacro %}
+
+
+{#- The non-secret id of the key in use; every pseudonymized relation carries it. -#}
+{% macro pseudonym_key_id() -%}
+    {{ return(adapter.dispatch('pseudonym_key_id', 'gdpr_pipeline')()) }}
+{%- endmacro %}
+
+{% macro duckdb__pseudonym_key_id() -%}
+    cast(getvariable('gdpr_key_id') as varchar)
+{%- endmacro %}
+
+{% macro spark__pseudonym_key_id() -%}
+    gdpr_key_id
+{%- endmacro %}
+
+
+{#- on-run-start: refuse to build when the key did not reach the engine (a profile without
+    the plugin, say). There is no unkeyed fallback. -#}
+{% macro check_pseudonymization_ready() -%}
+    {%- if execute and flags.WHICH in ('build', 'run', 'seed', 'test', 'snapshot') -%}
+        {%- set key_id = run_query('select ' ~ pseudonym_key_id()).columns[0].values()[0] -%}
+        {%- if not key_id -%}
+            {{ exceptions.raise_compiler_error(
+                "The pseudonymization key did not reach the engine. Use the committed profiles.yml "
+                ~ "(it loads the gdpr_pipeline plugin) and set DBT_ENV_SECRET_PSEUDONYM_KEY.") }}
+        {%- endif -%}
+        {{ log("Pseudonymization key id: " ~ key_id, info=True) }}
+    {%- endif -%}
+    select 1
+{%- endmacro %}

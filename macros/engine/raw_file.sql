@@ -1,0 +1,82 @@
+{#- Resolves one raw input file: <raw_dir>/<name>.csv or <raw_dir>/<name>.parquet.
+    Returns {'path': ..., 'relation': <SQL that reads it with every column as text>}.
+    Calling source() here records lineage from the declared source, and the source's
+    declared columns are the contract: a file missing one stops the build, naming both. -#}
+{% macro raw_file(name) -%}
+    {%- set declared = source('raw', name) -%}
+    {%- if not execute -%}
+        {{ return({'path': var('raw_dir') ~ '/' ~ name, 'relation': declared}) }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('raw_file', 'gdpr_pipeline')(name)) }}
+{%- endmacro %}
+
+{% macro _raw_contract_columns(name) -%}
+    {%- set node = graph.sources['source.gdpr_pipeline.raw.' ~ name] -%}
+    {{ return(node.columns.keys() | list) }}
+{%- endmacro %}
+
+{% macro _check_raw_columns(path, found_columns, name) -%}
+    {%- set found = found_columns | map('lower') | list -%}
+    {%- for column in _raw_contract_columns(name) -%}
+        {%- if column | lower not in found -%}
+            {{ exceptions.raise_compiler_error(
+                "Raw file " ~ path ~ " has no column '" ~ column ~ "' (the raw data contract for "
+                ~ name ~ " needs: " ~ (_raw_contract_columns(name) | join(', ')) ~ "; found: "
+                ~ (found_columns | join(', ')) ~ ").") }}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{% macro duckdb__raw_file(name) -%}
+    {%- set base = var('raw_dir') ~ '/' ~ name -%}
+    {%- set found = run_query(
+        "select file from glob('" ~ base ~ ".csv') union all select file from glob('" ~ base ~ ".parquet') order by file"
+    ).columns[0].values() | list -%}
+    {%- if found | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "Raw file missing: " ~ base ~ ".csv or " ~ base ~ ".parquet. Put the four raw files "
+            ~ "(subjects, consent_events, purchases, erasure_requests) in one directory and pass it "
+            ~ "as --vars '{raw_dir: <dir>}'.") }}
+    {%- elif found | length > 1 -%}
+        {{ exceptions.raise_compiler_error(
+            "Ambiguous raw input: both " ~ (found | join(' and ')) ~ " exist; keep one.") }}
+    {%- endif -%}
+    {%- set path = found[0] -%}
+    {%- if path.endswith('.parquet') -%}
+        {%- set relation = "read_parquet('" ~ path ~ "')" -%}
+    {%- else -%}
+        {#- Every column as text: staging parses each one and names the value that fails. -#}
+        {%- set relation = "read_csv('" ~ path ~ "', header = true, delim = ',', quote = '\"', escape = '\"', all_varchar = true)" -%}
+    {%- endif -%}
+    {%- set columns = run_query("select column_name from (describe select * from " ~ relation ~ ")").columns[0].values() | list -%}
+    {%- do _check_raw_columns(path, columns, name) -%}
+    {{ return({'path': path, 'relation': relation}) }}
+{%- endmacro %}
+
+
+{#- Parses a text column to a type; a value that does not parse stops the build with an error
+    that names the file, the column and the value. Empty stays null. -#}
+{% macro parse_or_fail(column, data_type, path) -%}
+    case
+        when {{ column }} is not null and {{ gdpr_pipeline.try_cast_text(column, data_type) }} is null
+            then {{ gdpr_pipeline.raise_error(
+                "'" ~ path ~ ": column " ~ column ~ ": cannot parse ''' || cast(" ~ column ~ " as varchar) || ''' as " ~ data_type ~ "'") }}
+        else {{ gdpr_pipeline.try_cast_text(column, data_type) }}
+    end
+{%- endmacro %}
+
+{#- A text value that must match a pattern, else the build stops naming file, column, value. -#}
+{% macro require_pattern(column, pattern, path, what) -%}
+    case
+        when {{ column }} is not null and not {{ gdpr_pipeline.matches_pattern(column, pattern) }}
+            then {{ gdpr_pipeline.raise_error(
+                "'" ~ path ~ ": column " ~ column ~ ": ''' || " ~ column ~ " || ''' is not " ~ what ~ "'") }}
+        else {{ column }}
+    end
+{%- endmacro %}
+
+{#- Subjects with an erasure request, whatever its date: every staging model drops them, so an
+    erased subject never enters any relation of either database. -#}
+{% macro erased_subject_ids() -%}
+    select distinct subject_id from {{ raw_file('erasure_requests').relation }} where subject_id is not null
+{%- endmacro %}

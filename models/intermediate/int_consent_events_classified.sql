@@ -1,0 +1,77 @@
+{#- Every consent event, with the reason it is rejected (null when it is valid). Rejected
+    events go to the quarantine; valid ones feed the consent intervals. One reason per event:
+    the first that applies, in the order below. -#}
+
+with
+
+events as (
+
+    select * from {{ ref('stg_app__consent_events') }}
+
+),
+
+purposes as (
+
+    select purpose from {{ ref('purposes') }}
+
+),
+
+subjects as (
+
+    select subject_id from {{ ref('stg_app__subjects') }}
+
+),
+
+copies_counted as (
+
+    select
+        events.*,
+        count(*) over (partition by events.event_id) as rows_with_event_id,
+        count(*) over (
+            partition by events.event_id, events.subject_id, events.purpose, events.action,
+                events.recorded_at, events.policy_version, events.channel
+        ) as identical_rows,
+        row_number() over (
+            partition by events.event_id, events.subject_id, events.purpose, events.action,
+                events.recorded_at, events.policy_version, events.channel
+            order by events.event_id
+        ) as copy_number
+    from events
+
+),
+
+classified as (
+
+    select
+        copies_counted.event_id,
+        copies_counted.subject_id,
+        copies_counted.purpose,
+        copies_counted.action,
+        copies_counted.policy_version,
+        copies_counted.channel,
+        case
+            when copies_counted.event_id is null then 'missing_event_id'
+            when copies_counted.rows_with_event_id > copies_counted.identical_rows
+                then 'conflicting_event_id'
+            when copies_counted.copy_number > 1 then 'duplicate_event'
+            when copies_counted.subject_id is null then 'missing_subject_id'
+            when copies_counted.recorded_at is null then 'missing_recorded_at'
+            when purposes.purpose is null then 'unknown_purpose'
+            when copies_counted.action is null or copies_counted.action not in ('grant', 'withdraw')
+                then 'invalid_action'
+            when subjects.subject_id is null then 'unknown_subject'
+            when copies_counted.policy_version is null
+                or not {{ matches_pattern('copies_counted.policy_version', '[0-9]+([.][0-9]+)*') }}
+                then 'invalid_policy_version'
+        end as rejection_reason,
+        copies_counted.recorded_at
+
+    from copies_counted
+    left join purposes
+        on copies_counted.purpose = purposes.purpose
+    left join subjects
+        on copies_counted.subject_id = subjects.subject_id
+
+)
+
+select * from classified

@@ -1,0 +1,195 @@
+{#- Consent intervals: one row per subject, purpose and interval in which consent stood.
+    Rules (README, "Consent rules"; each has a unit test):
+    - the state at time T is the action of the latest counting event recorded at or before T;
+    - a grant and a withdraw with the same recorded_at: withdraw wins;
+    - a repeated event_id counts once (duplicates are quarantined upstream);
+    - a grant stops counting consent_valid_days after it was recorded;
+    - a grant under a policy_version below the purpose's min_policy_version does not count;
+    - events recorded after as_of are ignored, so an earlier as_of rebuilds an earlier state;
+    - erased subjects never reach this model (staging drops them), so their consent is gone.
+    Back-to-back grants (a renewal before expiry) merge into one interval. -#}
+
+with
+
+valid_events as (
+
+    select * from {{ ref('int_consent_events_classified') }}
+    where rejection_reason is null
+        and recorded_at <= {{ as_of() }}
+
+),
+
+purposes as (
+
+    select
+        purpose,
+        consent_valid_days,
+        min_policy_version
+    from {{ ref('purposes') }}
+    where lawful_basis = 'consent'
+
+),
+
+counting_events as (
+
+    select
+        valid_events.event_id,
+        valid_events.subject_id,
+        valid_events.purpose,
+        valid_events.action,
+        valid_events.policy_version,
+        valid_events.channel,
+        purposes.consent_valid_days,
+        valid_events.recorded_at
+    from valid_events
+    inner join purposes
+        on valid_events.purpose = purposes.purpose
+    where not (
+        valid_events.action = 'grant'
+        and purposes.min_policy_version is not null
+        and {{ version_key('valid_events.policy_version') }} < {{ version_key('purposes.min_policy_version') }}
+    )
+
+),
+
+decisive_events as (
+
+    {#- One event per instant: a withdraw recorded at the same time as a grant wins. #}
+    select * from (
+        select
+            counting_events.*,
+            row_number() over (
+                partition by subject_id, purpose, recorded_at
+                order by case action when 'withdraw' then 0 else 1 end, event_id desc
+            ) as rank_at_instant
+        from counting_events
+    ) as ranked
+    where rank_at_instant = 1
+
+),
+
+sequenced as (
+
+    select
+        decisive_events.*,
+        lead(event_id) over by_time as next_event_id,
+        lead(action) over by_time as next_action,
+        lead(recorded_at) over by_time as next_recorded_at
+    from decisive_events
+    window by_time as (partition by subject_id, purpose order by recorded_at)
+
+),
+
+grant_segments as (
+
+    select
+        subject_id,
+        purpose,
+        event_id as opened_by_event_id,
+        policy_version,
+        channel,
+        next_event_id,
+        next_action,
+        next_recorded_at,
+        recorded_at as valid_from,
+        case
+            when consent_valid_days is not null then {{ add_days('recorded_at', 'consent_valid_days') }}
+        end as expires_at
+    from sequenced
+    where action = 'grant'
+
+),
+
+segments_closed as (
+
+    select
+        subject_id,
+        purpose,
+        opened_by_event_id,
+        policy_version,
+        channel,
+        case
+            when next_recorded_at is not null and (expires_at is null or next_recorded_at <= expires_at)
+                then next_event_id
+        end as closed_by_event_id,
+        case
+            when next_recorded_at is not null and (expires_at is null or next_recorded_at <= expires_at)
+                then case next_action when 'withdraw' then 'withdrawn' else 'renewed' end
+            when expires_at is not null then 'expired'
+        end as close_reason,
+        valid_from,
+        case
+            when next_recorded_at is null then expires_at
+            when expires_at is null then next_recorded_at
+            when next_recorded_at < expires_at then next_recorded_at
+            else expires_at
+        end as valid_to
+    from grant_segments
+
+),
+
+non_empty_segments as (
+
+    {#- A purpose with consent_valid_days = 0 never lets a grant stand. #}
+    select * from segments_closed
+    where valid_to is null or valid_to > valid_from
+
+),
+
+islands_marked as (
+
+    select
+        non_empty_segments.*,
+        sum(case when previous_valid_to = valid_from then 0 else 1 end) over (
+            partition by subject_id, purpose order by valid_from
+            rows between unbounded preceding and current row
+        ) as island_number
+    from (
+        select
+            non_empty_segments.*,
+            lag(valid_to) over (partition by subject_id, purpose order by valid_from) as previous_valid_to
+        from non_empty_segments
+    ) as non_empty_segments
+
+),
+
+island_bounds as (
+
+    select
+        subject_id,
+        purpose,
+        island_number,
+        min(valid_from) as first_valid_from,
+        max(valid_from) as last_valid_from,
+        count(*) as grants_in_interval
+    from islands_marked
+    group by subject_id, purpose, island_number
+
+),
+
+intervals as (
+
+    select
+        first_segment.subject_id,
+        first_segment.purpose,
+        first_segment.opened_by_event_id,
+        last_segment.closed_by_event_id,
+        last_segment.close_reason,
+        first_segment.policy_version,
+        first_segment.channel,
+        island_bounds.grants_in_interval,
+        first_segment.valid_from,
+        last_segment.valid_to
+    from island_bounds
+    inner join islands_marked as first_segment
+        on island_bounds.subject_id = first_segment.subject_id
+        and island_bounds.purpose = first_segment.purpose
+        and island_bounds.first_valid_from = first_segment.valid_from
+    inner join islands_marked as last_segment
+        on island_bounds.subject_id = last_segment.subject_id
+        and island_bounds.purpose = last_segment.purpose
+        and island_bounds.last_valid_from = last_segment.valid_from
+
+)
+
+select * from intervals

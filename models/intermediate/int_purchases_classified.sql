@@ -1,0 +1,50 @@
+{#- Every purchase, with the reason it is rejected (null when valid). Rejected purchases go to
+    the quarantine instead of vanishing. -#}
+
+with
+
+purchases as (
+
+    select * from {{ ref('stg_app__purchases') }}
+
+),
+
+subjects as (
+
+    select subject_id from {{ ref('stg_app__subjects') }}
+
+),
+
+copies_counted as (
+
+    select
+        purchases.*,
+        row_number() over (partition by purchases.purchase_id order by purchases.purchased_at, purchases.subject_id) as copy_number
+    from purchases
+
+),
+
+classified as (
+
+    select
+        copies_counted.purchase_id,
+        copies_counted.subject_id,
+        copies_counted.category,
+        copies_counted.amount_eur,
+        case
+            when copies_counted.purchase_id is null then 'missing_purchase_id'
+            when copies_counted.copy_number > 1 then 'duplicate_purchase_id'
+            when copies_counted.subject_id is null then 'missing_subject_id'
+            when subjects.subject_id is null then 'unknown_subject'
+            when copies_counted.purchased_at is null then 'missing_purchased_at'
+            when copies_counted.amount_eur is null then 'missing_amount'
+        end as rejection_reason,
+        copies_counted.purchased_at
+
+    from copies_counted
+    left join subjects
+        on copies_counted.subject_id = subjects.subject_id
+
+)
+
+select * from classified

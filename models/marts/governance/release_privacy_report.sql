@@ -1,0 +1,74 @@
+{#- Per released view: the quasi-identifiers, the k (and l) achieved and the subjects (or
+    cells) suppressed to reach them. Evidence and the model card read this. -#}
+
+with
+
+ml_training_set as (
+    {#- Every version selects all rows of int_ml_training_generalized, so they share one k and
+        l; the k_anonymous and l_diverse tests still run on each version. #}
+    {{ privacy_metrics('ml_training_set', 'model_training', ref('int_ml_training_generalized'),
+        ['age_band', 'income_band', 'country_group'], ref('int_ml_training_candidates'), 'has_purchase_next_90d') }}
+),
+
+marketing_audience as (
+    {{ privacy_metrics('marketing_audience', 'marketing', ref('marketing_audience'),
+        ['age_band', 'country_group'],
+        "(select * from " ~ ref('int_subjects_purpose_eligibility') ~ " where purpose = 'marketing' and is_eligible) as eligible") }}
+),
+
+analytics_cells as (
+
+    select
+        count(*) as cells,
+        count(case when subjects >= {{ var('k_min') }} then 1 end) as released_cells,
+        min(case when subjects >= {{ var('k_min') }} then subjects end) as smallest_released_cell
+    from {{ ref('int_purchases_aggregated_to_monthly_cells') }}
+
+),
+
+analytics_purchases_monthly as (
+
+    select
+        'analytics_purchases_monthly' as release_name,
+        'analytics' as purpose,
+        'purchase_month, country_group, category' as quasi_identifiers,
+        cast(null as varchar) as sensitive_attribute,
+        {{ var('k_min') }} as k_required,
+        coalesce(smallest_released_cell, 0) as k_achieved,
+        cast(null as integer) as l_required,
+        cast(null as integer) as l_achieved,
+        cast(null as bigint) as eligible_subjects,
+        cast(null as bigint) as released_subjects,
+        cells - released_cells as suppressed_cells
+    from analytics_cells
+
+),
+
+unioned as (
+
+    select * from ml_training_set
+    union all select * from marketing_audience
+    union all select * from analytics_purchases_monthly
+
+),
+
+final as (
+
+    select
+        release_name,
+        purpose,
+        quasi_identifiers,
+        sensitive_attribute,
+        cast(k_required as integer) as k_required,
+        cast(k_achieved as integer) as k_achieved,
+        cast(l_required as integer) as l_required,
+        cast(l_achieved as integer) as l_achieved,
+        cast(eligible_subjects as bigint) as eligible_subjects,
+        cast(released_subjects as bigint) as released_subjects,
+        cast(eligible_subjects - released_subjects as bigint) as suppressed_subjects,
+        cast(suppressed_cells as bigint) as suppressed_cells
+    from unioned
+
+)
+
+select * from final

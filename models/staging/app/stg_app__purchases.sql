@@ -1,0 +1,33 @@
+{%- set raw = raw_file('purchases') -%}
+
+with
+
+source as (
+
+    select * from {{ raw.relation }}
+
+),
+
+erased_subjects as (
+
+    {{ erased_subject_ids() }}
+
+),
+
+renamed as (
+
+    select
+        source.purchase_id,
+        source.subject_id,
+        source.category,
+        {{ parse_or_fail('source.amount_eur', 'decimal(14, 2)', raw.path) }} as amount_eur,
+        {{ parse_or_fail('source.purchased_at', 'timestamp', raw.path) }} as purchased_at
+
+    from source
+    left join erased_subjects
+        on source.subject_id = erased_subjects.subject_id
+    where erased_subjects.subject_id is null
+
+)
+
+select * from renamed

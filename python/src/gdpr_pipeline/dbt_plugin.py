@@ -1,0 +1,84 @@
+"""dbt-duckdb plugin: hands the pseudonymization key to DuckDB without putting it in SQL.
+
+dbt refuses DBT_ENV_SECRET_* variables in models, and DuckDB stores every view's SQL in the
+database file, so the key cannot travel as SQL text. Instead this plugin, configured in
+profiles.yml, reads the key when dbt opens the connection and sets the HMAC pads as DuckDB
+session variables on every cursor. Session variables live in memory only: they are not in the
+database file, the compiled SQL, target/ or logs/. The `pseudonymize` macro reads them with
+getvariable(), so the SQL that dbt compiles and logs names the variables, never their values.
+
+The plugin also registers two narrow file functions the publish step needs to swap the
+analytics database atomically (DuckDB SQL cannot rename files).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from dbt.adapters.duckdb.plugins import BasePlugin
+
+from gdpr_pipeline import keys
+
+INNER_PAD_VARIABLE = "gdpr_hmac_inner_pad"
+OUTER_PAD_VARIABLE = "gdpr_hmac_outer_pad"
+KEY_ID_VARIABLE = "gdpr_key_id"
+
+
+class Plugin(BasePlugin):
+    """Loads the key at connection time; fails before anything is written when it is missing."""
+
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
+        key_file = plugin_config.get("key_file")
+        self._key = keys.load_key(
+            env_var=plugin_config.get("key_env_var", keys.ENV_VAR),
+            key_file=Path(key_file) if key_file else None,
+        )
+        self._warehouse = Path(plugin_config.get("warehouse_dir", "warehouse")).resolve()
+        self._warehouse.mkdir(parents=True, exist_ok=True)
+
+    def configure_connection(self, conn: Any) -> None:
+        self._configure(conn)
+
+    def configure_cursor(self, cursor: Any) -> None:
+        # Each dbt thread gets its own DuckDB connection; variables and functions are per
+        # connection, so every cursor is configured again.
+        self._configure(cursor)
+
+    def _configure(self, con: Any) -> None:
+        inner, outer = self._key.hmac_pads()
+        # Bound parameters: the pads never appear in statement text.
+        con.execute(f"set variable {INNER_PAD_VARIABLE} = ?::blob", [inner])
+        con.execute(f"set variable {OUTER_PAD_VARIABLE} = ?::blob", [outer])
+        con.execute(f"set variable {KEY_ID_VARIABLE} = ?", [self._key.key_id])
+        for name, function, arity in (
+            ("gdpr_remove_file", self._remove_file, 1),
+            ("gdpr_replace_file", self._replace_file, 2),
+        ):
+            try:
+                con.create_function(
+                    name, function, ["VARCHAR"] * arity, "VARCHAR", side_effects=True
+                )
+            except Exception as error:  # already registered on this connection
+                if "already exists" not in str(error):
+                    raise
+
+    def _inside_warehouse(self, path: str) -> Path:
+        resolved = Path(path).resolve()
+        if resolved.parent != self._warehouse:
+            raise ValueError(f"{path} is outside the warehouse directory {self._warehouse}")
+        return resolved
+
+    def _remove_file(self, path: str) -> str:
+        target = self._inside_warehouse(path)
+        for candidate in (target, target.with_name(target.name + ".wal")):
+            candidate.unlink(missing_ok=True)
+        return str(target)
+
+    def _replace_file(self, source: str, destination: str) -> str:
+        """Atomic on POSIX: readers see the old file or the new one, never a half-written one."""
+        src, dst = self._inside_warehouse(source), self._inside_warehouse(destination)
+        os.replace(src, dst)
+        dst.with_name(dst.name + ".wal").unlink(missing_ok=True)
+        return str(dst)

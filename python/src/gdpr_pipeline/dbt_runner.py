@@ -1,0 +1,78 @@
+"""Runs dbt as a subprocess from the project root and reads what it reports.
+
+A subprocess (not dbtRunner in-process) keeps dbt's global state, logging and the plugin's
+in-memory key out of the calling process, exactly as an analytics engineer's `dbt build`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gdpr_pipeline.project import Paths
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    returncode: int
+    statuses: dict[str, Counter[str]]  # resource type -> status -> count
+    invocation_id: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def count(self, resource_type: str, status: str) -> int:
+        return self.statuses.get(resource_type, Counter())[status]
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt(
+    paths: Paths,
+    args: list[str],
+    *,
+    dbt_vars: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+    capture: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    command = [dbt_executable(), *args]
+    if dbt_vars:
+        command += ["--vars", json.dumps(dbt_vars)]
+    full_env = {
+        **os.environ,
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_PROFILES_DIR": str(paths.root),
+        **(env or {}),
+    }
+    return subprocess.run(
+        command,
+        cwd=paths.root,
+        env=full_env,
+        text=True,
+        capture_output=capture,
+        check=False,
+    )
+
+
+def read_run_results(paths: Paths, returncode: int) -> RunSummary:
+    results_file = paths.target / "run_results.json"
+    statuses: dict[str, Counter[str]] = {}
+    invocation_id = None
+    if results_file.exists():
+        data = json.loads(results_file.read_text())
+        invocation_id = data.get("metadata", {}).get("invocation_id")
+        for result in data.get("results", []):
+            resource_type = result["unique_id"].split(".")[0]
+            statuses.setdefault(resource_type, Counter())[result["status"]] += 1
+    return RunSummary(returncode=returncode, statuses=statuses, invocation_id=invocation_id)

@@ -1,0 +1,65 @@
+"""Where things are: the dbt project, the warehouse, artifacts and evidence.
+
+Every command resolves paths here, so GDPR_WAREHOUSE_DIR and friends mean the same thing to
+dbt, the trainer, the evidence builder and the rights tooling.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The nearest directory at or above `start` (default: cwd) holding dbt_project.yml."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "dbt_project.yml").is_file():
+            return candidate
+    raise FileNotFoundError(f"No dbt_project.yml at or above {here}; run from the repository.")
+
+
+@dataclass(frozen=True)
+class Paths:
+    root: Path
+
+    @classmethod
+    def discover(cls, start: Path | None = None) -> Paths:
+        return cls(find_project_root(start))
+
+    @property
+    def warehouse(self) -> Path:
+        return Path(os.environ.get("GDPR_WAREHOUSE_DIR", self.root / "warehouse")).resolve()
+
+    @property
+    def vault_db(self) -> Path:
+        return self.warehouse / "vault.duckdb"
+
+    @property
+    def analytics_db(self) -> Path:
+        return self.warehouse / "analytics.duckdb"
+
+    @property
+    def artifacts(self) -> Path:
+        return Path(os.environ.get("GDPR_ARTIFACTS_DIR", self.root / "artifacts")).resolve()
+
+    @property
+    def models(self) -> Path:
+        return self.artifacts / "models"
+
+    @property
+    def evidence(self) -> Path:
+        return Path(os.environ.get("GDPR_EVIDENCE_DIR", self.root / "evidence")).resolve()
+
+    @property
+    def target(self) -> Path:
+        return self.root / "target"
+
+    @property
+    def key_file(self) -> Path:
+        return self.root / ".secrets" / "pseudonym.key"
+
+    @property
+    def purposes_seed(self) -> Path:
+        return self.root / "seeds" / "purposes.csv"
