@@ -321,34 +321,13 @@ _INCOME_PROPENSITY = 0.40
 _CATEGORY_P = np.array([0.12, 0.10, 0.18, 0.22, 0.12, 0.10, 0.08, 0.08])
 _CATEGORY_MEDIAN = np.array([18.0, 120.0, 45.0, 35.0, 60.0, 50.0, 25.0, 350.0])
 _CATEGORY_SIGMA = np.array([0.45, 0.80, 0.60, 0.50, 0.70, 0.60, 0.50, 0.70])
+# Relative purchase activity per hour of the day (UTC, so about an hour behind most buyers).
 _HOUR_P = np.array(
     [
-        1,
-        0.6,
-        0.4,
-        0.3,
-        0.3,
-        0.5,
-        1,
-        2,
-        3,
-        3.5,
-        4,
-        4.5,
-        5,
-        5,
-        4.5,
-        4.5,
-        4.5,
-        5,
-        5.5,
-        6.5,
-        7,
-        6.5,
-        4.5,
-        2.5,
+        [1.0, 0.6, 0.4, 0.3, 0.3, 0.5, 1.0, 2.0, 3.0, 3.5, 4.0, 4.5],  # 00-11 h
+        [5.0, 5.0, 4.5, 4.5, 4.5, 5.0, 5.5, 6.5, 7.0, 6.5, 4.5, 2.5],  # 12-23 h
     ]
-)
+).ravel()
 _WEEKDAY_FACTOR = np.array([0.96, 0.95, 0.96, 0.98, 1.02, 1.05, 1.08])  # Monday first
 
 _ERASURE_P = 0.005

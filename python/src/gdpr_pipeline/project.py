@@ -58,7 +58,7 @@ class Paths:
 
     @property
     def key_file(self) -> Path:
-        return self.root / ".secrets" / "pseudonym.key"
+        return Path(os.environ.get("GDPR_KEY_FILE", self.root / ".secrets" / "pseudonym.key"))
 
     @property
     def purposes_seed(self) -> Path:
