@@ -7,7 +7,18 @@
 {%- endmacro %}
 
 {% macro duckdb__pseudonymize(domain, subject_id) -%}
-    sha256(getvariable('gdpr_hmac_outer_pad') || unhex(sha256(getvariable('gdpr_hmac_inner_pad') || encode({{ domain }} || ':' || {{ subject_id }}))))
+    {{ gdpr_pipeline.hmac_sha256_hex("encode(" ~ domain ~ " || ':' || " ~ subject_id ~ ")") }}
+{%- endmacro %}
+
+
+{#- HMAC-SHA256 of a blob, as lowercase hex, keyed by the pads in the session variables.
+    Tested against the RFC 4231 vectors (python/tests/test_pseudonymization.py). -#}
+{% macro hmac_sha256_hex(message_blob) -%}
+    {{ return(adapter.dispatch('hmac_sha256_hex', 'gdpr_pipeline')(message_blob)) }}
+{%- endmacro %}
+
+{% macro duckdb__hmac_sha256_hex(message_blob) -%}
+    sha256(getvariable('gdpr_hmac_outer_pad') || unhex(sha256(getvariable('gdpr_hmac_inner_pad') || {{ message_blob }})))
 {%- endmacro %}
 
 {% macro spark__pseudonymize(domain, subject_id) -%}

@@ -43,7 +43,9 @@ class Build:
     def analytics(self) -> Path:
         return self.warehouse / "analytics.duckdb"
 
-    def dbt(self, *args: str, dbt_vars: dict[str, Any] | None = None) -> subprocess.CompletedProcess[str]:
+    def dbt(
+        self, *args: str, dbt_vars: dict[str, Any] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """Run dbt with this build's paths; raw_dir and as_of are set unless overridden."""
         merged = {"raw_dir": str(self.raw_dir), "as_of": DEMO_AS_OF, **(dbt_vars or {})}
         command = [
@@ -67,9 +69,7 @@ class Build:
 
 
 def make_build(tmp: Path, *, key: str | None = PLANTED_KEY) -> Build:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DBT_ENV_SECRET", "GDPR_"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_ENV_SECRET", "GDPR_"))}
     env.update(
         DO_NOT_TRACK="1",
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",

@@ -28,7 +28,8 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 42,
 ) -> None:
     """Write deterministic synthetic raw data in the raw data contract."""
-    from gdpr_pipeline.generate import generate as run, summary_line
+    from gdpr_pipeline.generate import generate as run
+    from gdpr_pipeline.generate import summary_line
 
     try:
         summary = run(out, subjects, fmt=format, seed=seed)
@@ -50,7 +51,8 @@ def keys_init() -> None:
 @app.command()
 def train() -> None:
     """Train on the latest ml_training_set in analytics.duckdb and write the model card."""
-    from gdpr_pipeline.train import TrainingError, train as run
+    from gdpr_pipeline.train import TrainingError
+    from gdpr_pipeline.train import train as run
 
     try:
         result = run(Paths.discover())
@@ -74,7 +76,12 @@ def demo(
     from gdpr_pipeline.pipeline import run_demo
 
     code = run_demo(
-        Paths.discover(), subjects=subjects, seed=seed, raw_dir=raw_dir, as_of=as_of, echo=typer.echo
+        Paths.discover(),
+        subjects=subjects,
+        seed=seed,
+        raw_dir=raw_dir,
+        as_of=as_of,
+        echo=typer.echo,
     )
     raise typer.Exit(code)
 

@@ -25,7 +25,7 @@ _BLOCK = 64  # SHA-256 block size in bytes (RFC 2104).
 
 HOW_TO_SET = (
     f"Set {ENV_VAR} to a random string of at least {MIN_KEY_LENGTH} characters, for example\n"
-    f'  export {ENV_VAR}="$(python3 -c \'import secrets; print(secrets.token_hex(32))\')"\n'
+    f"  export {ENV_VAR}=\"$(python3 -c 'import secrets; print(secrets.token_hex(32))')\"\n"
     f"or run `gdpr-pipeline keys init` to create {DEFAULT_KEY_FILE} (git-ignored, mode 600)."
 )
 
@@ -74,7 +74,9 @@ def load_key(env_var: str = ENV_VAR, key_file: Path | None = DEFAULT_KEY_FILE) -
         if mode & 0o077:
             raise KeyProblem(f"{path} is readable by others (mode {mode:o}); run chmod 600 {path}.")
         return _validate(path.read_text(encoding="utf-8").strip(), str(path))
-    raise KeyProblem(f"No pseudonymization key: ${env_var} is not set and {key_file} does not exist.\n{HOW_TO_SET}")
+    raise KeyProblem(
+        f"No pseudonymization key: ${env_var} is not set and {key_file} does not exist.\n{HOW_TO_SET}"
+    )
 
 
 def ensure_key_file(path: Path = DEFAULT_KEY_FILE) -> bool:

@@ -30,7 +30,9 @@ def ensure_key(paths: Paths) -> KeyStatus:
     return KeyStatus(source=str(paths.key_file.relative_to(paths.root)), created=created)
 
 
-def build(paths: Paths, *, raw_dir: str, as_of: str | None, extra_args: list[str] | None = None) -> RunSummary:
+def build(
+    paths: Paths, *, raw_dir: str, as_of: str | None, extra_args: list[str] | None = None
+) -> RunSummary:
     dbt_vars: dict[str, Any] = {"raw_dir": raw_dir}
     if as_of:
         dbt_vars["as_of"] = as_of
@@ -79,7 +81,9 @@ def run_demo(
 
     key = ensure_key(paths)
     if key.created:
-        echo(f"[2/5] Key: no ${keys.ENV_VAR} set, so created a random 256-bit key in {key.source} (mode 600, git-ignored) and using it.")
+        echo(
+            f"[2/5] Key: no ${keys.ENV_VAR} set, so created a random 256-bit key in {key.source} (mode 600, git-ignored) and using it."
+        )
     else:
         echo(f"[2/5] Key: using the pseudonymization key from {key.source}.")
 
@@ -112,17 +116,23 @@ def run_demo(
     tests = run.statuses.get("test", {})
     echo("")
     echo("Summary")
-    echo(f"  rows, model_training: raw {raw_counts['subjects']:,} subjects"
-         f" -> consented {training['eligible_subjects']:,}"
-         f" -> minimized {training['minimized_subjects']:,}"
-         f" -> released {training['released_subjects']:,}"
-         f"  (erasure requests {training['erasure_requests']:,};"
-         f" {raw_counts['consent_events']:,} consent events, {raw_counts['purchases']:,} purchases)")
-    echo(f"  dbt tests: {tests.get('pass', 0)} passed, {tests.get('fail', 0) + tests.get('error', 0)} failed,"
-         f" {tests.get('warn', 0)} warned  (models: {run.count('model', 'success')} built)")
-    echo(f"  model: ROC AUC {metrics['model']['roc_auc']} vs baseline {metrics['baseline']['roc_auc']};"
-         f" accuracy {metrics['model']['accuracy']} vs {metrics['baseline']['accuracy']}"
-         f" on {metrics['held_out_rows']} held-out rows")
+    echo(
+        f"  rows, model_training: raw {raw_counts['subjects']:,} subjects"
+        f" -> consented {training['eligible_subjects']:,}"
+        f" -> minimized {training['minimized_subjects']:,}"
+        f" -> released {training['released_subjects']:,}"
+        f"  (erasure requests {training['erasure_requests']:,};"
+        f" {raw_counts['consent_events']:,} consent events, {raw_counts['purchases']:,} purchases)"
+    )
+    echo(
+        f"  dbt tests: {tests.get('pass', 0)} passed, {tests.get('fail', 0) + tests.get('error', 0)} failed,"
+        f" {tests.get('warn', 0)} warned  (models: {run.count('model', 'success')} built)"
+    )
+    echo(
+        f"  model: ROC AUC {metrics['model']['roc_auc']} vs baseline {metrics['baseline']['roc_auc']};"
+        f" accuracy {metrics['model']['accuracy']} vs {metrics['baseline']['accuracy']}"
+        f" on {metrics['held_out_rows']} held-out rows"
+    )
     echo(f"  model and card: {model.model_dir}")
     echo(f"  analytics database (no identifiers, no key needed): {paths.analytics_db}")
     if evidence_path:

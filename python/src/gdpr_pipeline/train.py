@@ -104,9 +104,7 @@ def _lineage(paths: Paths, relation: str) -> list[dict[str, str]]:
         return []
     manifest = json.loads(manifest_file.read_text())
     nodes = {**manifest["nodes"], **manifest.get("sources", {})}
-    start = next(
-        (uid for uid, n in manifest["nodes"].items() if n.get("alias") == relation), None
-    )
+    start = next((uid for uid, n in manifest["nodes"].items() if n.get("alias") == relation), None)
     if start is None:
         return []
     order: list[str] = []
@@ -133,7 +131,9 @@ def _lineage(paths: Paths, relation: str) -> list[dict[str, str]]:
 
 def _split_features(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     features = [c for c in frame.columns if c not in NOT_FEATURES]
-    categorical = [c for c in features if frame[c].dtype == object or str(frame[c].dtype) in ("string", "str")]
+    categorical = [
+        c for c in features if frame[c].dtype == object or str(frame[c].dtype) in ("string", "str")
+    ]
     numeric = [c for c in features if c not in categorical]
     return categorical, numeric
 
@@ -163,11 +163,20 @@ def train(paths: Paths, *, seed: int = 42, test_size: float = 0.25) -> TrainResu
             (
                 "encode",
                 ColumnTransformer(
-                    [("categories", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical)],
+                    [
+                        (
+                            "categories",
+                            OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                            categorical,
+                        )
+                    ],
                     remainder="passthrough",
                 ),
             ),
-            ("classify", HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05, random_state=seed)),
+            (
+                "classify",
+                HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05, random_state=seed),
+            ),
         ]
     )
     model.fit(x_train, y_train)
@@ -255,7 +264,10 @@ def render_card_markdown(card: dict[str, Any]) -> str:
         f"Held out {m['held_out_rows']} of {m['held_out_rows'] + m['training_rows']} rows; positive rate {m['positive_rate']}.",
         "",
         "## Preparation steps (dbt lineage)",
-        *[f"{i}. `{s['name']}` ({s['type']}): {s['does']}" for i, s in enumerate(card["preparation_steps"], 1)],
+        *[
+            f"{i}. `{s['name']}` ({s['type']}): {s['does']}"
+            for i, s in enumerate(card["preparation_steps"], 1)
+        ],
         "",
         "## Known limitations",
         *[f"- {text}" for text in card["limitations"]],

@@ -1,0 +1,195 @@
+"""Keyed pseudonyms: the SQL HMAC is exactly RFC 2104 HMAC-SHA256, and the key never lands on disk.
+
+The SQL under test is the project's own macro, compiled by dbt (`dbt compile --inline`), run in
+DuckDB with the pads set by the project's own plugin: no re-implementation stands in for it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import PLANTED_KEY, Build, make_build
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gdpr_pipeline import keys
+from gdpr_pipeline.dbt_plugin import Plugin
+
+# RFC 4231, section 4: (key, data, HMAC-SHA256). Case 5 is truncated to 128 bits.
+RFC4231 = [
+    (b"\x0b" * 20, b"Hi There", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+    (
+        b"Jefe",
+        b"what do ya want for nothing?",
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+    ),
+    (
+        b"\xaa" * 20,
+        b"\xdd" * 50,
+        "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe",
+    ),
+    (
+        bytes(range(1, 26)),
+        b"\xcd" * 50,
+        "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b",
+    ),
+    (b"\x0c" * 20, b"Test With Truncation", "a3b6167473100ee06e0c796c2955552b"),
+    (
+        b"\xaa" * 131,
+        b"Test Using Larger Than Block-Size Key - Hash Key First",
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+    ),
+    (
+        b"\xaa" * 131,
+        b"This is a test using a larger than block-size key and a larger than block-size data. "
+        b"The key needs to be hashed before being used by the HMAC algorithm.",
+        "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The project's HMAC and pseudonym SQL, compiled once by dbt."""
+    build = make_build(tmp_path_factory.mktemp("compile"))
+    sql = {}
+    for name, inline in {
+        "hmac": "select {{ hmac_sha256_hex('message') }} as digest from messages",
+        "pseudonym": "select {{ pseudonymize('domain', 'subject_id') }} as p from subjects",
+    }.items():
+        completed = build.dbt("compile", "--quiet", "--inline", inline)
+        assert completed.returncode == 0, build.output
+        sql[name] = completed.stdout.strip()
+    return sql
+
+
+def _engine(secret: bytes) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection configured by the project's plugin with this key."""
+    plugin = Plugin.__new__(Plugin)
+    plugin._key = keys.Key(secret=secret, source="test")
+    plugin._warehouse = Path("/nonexistent")
+    con = duckdb.connect()
+    plugin.configure_connection(con)
+    return con
+
+
+@pytest.mark.parametrize(("key", "data", "expected"), RFC4231)
+def test_sql_hmac_matches_rfc4231(
+    compiled: dict[str, str], key: bytes, data: bytes, expected: str
+) -> None:
+    con = _engine(key)
+    con.execute("create table messages as select ?::blob as message", [data])
+    digest = con.execute(compiled["hmac"]).fetchone()[0]
+    assert digest[: len(expected)] == expected
+
+
+def test_python_reference_matches_rfc4231() -> None:
+    for key, data, expected in RFC4231:
+        assert hmac.new(key, data, hashlib.sha256).hexdigest()[: len(expected)] == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    secret=st.text(min_size=32, max_size=100),
+    pairs=st.lists(
+        st.tuples(
+            st.sampled_from(["model_training", "marketing", "analytics", "dömäin"]),
+            st.text(max_size=40),
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+)
+def test_sql_pseudonym_equals_python_hmac(
+    compiled: dict[str, str], secret: str, pairs: list[tuple[str, str]]
+) -> None:
+    """Random keys and ids, non-ASCII and odd characters included, against Python's hmac."""
+    con = _engine(secret.encode())
+    con.execute("create table subjects (domain varchar, subject_id varchar)")
+    con.executemany("insert into subjects values (?, ?)", pairs)
+    got = [row[0] for row in con.execute(compiled["pseudonym"]).fetchall()]
+    assert got == [keys.pseudonym(secret.encode(), d, s) for d, s in pairs]
+
+
+def test_compiled_sql_names_variables_not_values(compiled: dict[str, str]) -> None:
+    assert "getvariable('gdpr_hmac_inner_pad')" in compiled["pseudonym"]
+    assert PLANTED_KEY not in compiled["pseudonym"]
+
+
+def _forbidden_patterns(secret: bytes) -> dict[str, bytes]:
+    inner, outer = keys.Key(secret=secret, source="test").hmac_pads()
+    patterns = {"key": secret, "key (base64)": base64.b64encode(secret)}
+    for label, value in (("key", secret), ("inner pad", inner), ("outer pad", outer)):
+        patterns[f"{label} (hex)"] = value.hex().encode()
+        patterns[f"{label} (HEX)"] = value.hex().upper().encode()
+    patterns["inner pad"], patterns["outer pad"] = inner, outer
+    # Any 16-byte window of the pads is enough to flag a leak of a fragment.
+    return patterns
+
+
+def _scan(directory: Path, patterns: dict[str, bytes]) -> list[str]:
+    leaks = []
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        leaks += [f"{label} in {path}" for label, needle in patterns.items() if needle in data]
+    return leaks
+
+
+def test_key_never_reaches_disk_or_output(demo_build: Build) -> None:
+    """Scan the raw bytes of target/, logs/, both DuckDB files and dbt's output for the key."""
+    patterns = _forbidden_patterns(PLANTED_KEY.encode())
+    scanned = [demo_build.target, demo_build.logs, demo_build.warehouse]
+    for directory in scanned:
+        assert directory.exists() and any(directory.rglob("*")), f"nothing to scan in {directory}"
+    leaks = [leak for directory in scanned for leak in _scan(directory, patterns)]
+    assert not leaks, leaks
+    assert PLANTED_KEY not in demo_build.output
+    # The view definitions stored in the vault hold SQL text: none of it holds the key.
+    with duckdb.connect(str(demo_build.vault), read_only=True) as con:
+        view_sql = " ".join(
+            r[0]
+            for r in con.execute("select sql from duckdb_views() where not internal").fetchall()
+        )
+    assert "gdpr_hmac" not in view_sql or PLANTED_KEY not in view_sql
+
+
+def test_releases_carry_key_id_not_key(demo_build: Build) -> None:
+    expected = keys.key_id(PLANTED_KEY.encode())
+    with duckdb.connect(str(demo_build.analytics), read_only=True) as con:
+        ids = {r[0] for r in con.execute("select distinct key_id from ml_training_set").fetchall()}
+    assert ids == {expected}
+    assert not re.search(re.escape(expected), PLANTED_KEY)
+
+
+def test_release_pseudonyms_are_the_documented_formula(demo_build: Build) -> None:
+    """Recompute every released pseudonym from the vault's identifiers with Python's hmac."""
+    with duckdb.connect(str(demo_build.vault), read_only=True) as con:
+        rows = con.execute(
+            "select subject_id, pseudonym_domain, subject_pseudonym from intermediate.int_subject_pseudonyms"
+        ).fetchall()
+    assert len(rows) > 100
+    for subject_id, domain, pseudonym in rows:
+        assert pseudonym == keys.pseudonym(PLANTED_KEY.encode(), domain, subject_id)
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [(None, "No pseudonymization key"), ("too-short-key", "at least 32 are required")],
+)
+def test_missing_or_short_key_stops_before_anything_is_written(
+    tmp_path: Path, key: str | None, message: str
+) -> None:
+    build = make_build(tmp_path, key=key)
+    build.env["GDPR_KEY_FILE"] = str(tmp_path / "no-such.key")
+    build.raw_dir.mkdir()
+    build.dbt("build")
+    assert build.returncode != 0
+    assert message in build.output
+    assert "DBT_ENV_SECRET_PSEUDONYM_KEY" in build.output  # says how to set one
+    assert not build.vault.exists() and not build.analytics.exists()
