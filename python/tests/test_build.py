@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from conftest import Build, generate_raw
 
 
@@ -78,7 +79,6 @@ def test_every_released_subject_has_standing_consent(demo_build: Build) -> None:
     from datetime import datetime, timedelta
 
     from conftest import DEMO_AS_OF, PLANTED_KEY
-
     from gdpr_pipeline import keys
 
     as_of = datetime.fromisoformat(DEMO_AS_OF)

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PLANTED_KEY, Build, make_build
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import PLANTED_KEY, Build, make_build
 from gdpr_pipeline import keys
 from gdpr_pipeline.dbt_plugin import Plugin
 

@@ -175,7 +175,14 @@ def train(paths: Paths, *, seed: int = 42, test_size: float = 0.25) -> TrainResu
             ),
             (
                 "classify",
-                HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05, random_state=seed),
+                HistGradientBoostingClassifier(
+                    # Shallow and regularized: the demo release has a few hundred rows.
+                    max_iter=60,
+                    learning_rate=0.05,
+                    max_depth=3,
+                    min_samples_leaf=20,
+                    random_state=seed,
+                ),
             ),
         ]
     )
