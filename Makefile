@@ -18,7 +18,9 @@ export GDPR_WAREHOUSE_DIR ?= $(CURDIR)/warehouse
 DEMO_DIR    := data/raw
 DEMO_AS_OF  := 2026-11-01 00:00:00
 
-.PHONY: run test install lint dbt-test pytest bench test-spark docs clean
+FIXTURES    := target/fixtures
+
+.PHONY: run test install lint dbt-fixtures pytest bench clean
 
 # Reinstall when the venv is missing or any dependency file changed (stale).
 $(STAMP): python/pyproject.toml python/constraints.txt
@@ -35,9 +37,20 @@ run: install
 lint: install
 	$(BIN)/ruff check python
 	$(BIN)/ruff format --check python
+	$(BIN)/dbt parse --warn-error --quiet
 
-test: install lint
+# dbt build, unit and data tests, on freshly generated fixtures, with a throwaway key.
+dbt-fixtures: install
+	rm -rf $(FIXTURES)
+	$(BIN)/gdpr-pipeline generate --subjects 1000 --seed 42 --out $(FIXTURES)/raw
+	DBT_ENV_SECRET_PSEUDONYM_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')" \
+	GDPR_WAREHOUSE_DIR=$(CURDIR)/$(FIXTURES)/warehouse \
+	$(BIN)/dbt build --vars '{raw_dir: $(FIXTURES)/raw, as_of: "$(DEMO_AS_OF)"}'
+
+pytest: install
 	$(BIN)/python -m pytest python/tests -q
+
+test: lint dbt-fixtures pytest
 
 bench: install
 	$(BIN)/python -m gdpr_pipeline.bench

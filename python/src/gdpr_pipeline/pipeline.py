@@ -55,6 +55,16 @@ def raw_row_counts(raw_dir: Path) -> dict[str, int]:
     return counts
 
 
+def quarantine_counts(paths: Paths) -> dict[str, int]:
+    """Rejected input rows per source table and reason, from the vault."""
+    with duckdb.connect(str(paths.vault_db), read_only=True) as con:
+        rows = con.execute(
+            "select source_table || ': ' || rejection_reason, count(*) "
+            "from vault.quarantine_records group by all order by all"
+        ).fetchall()
+    return dict(rows)
+
+
 def funnel(paths: Paths) -> list[dict[str, Any]]:
     """The release funnel as published in the analytics database."""
     with duckdb.connect(str(paths.analytics_db), read_only=True) as con:
