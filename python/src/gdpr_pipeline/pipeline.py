@@ -60,7 +60,7 @@ def quarantine_counts(paths: Paths) -> dict[str, int]:
     with duckdb.connect(str(paths.vault_db), read_only=True) as con:
         rows = con.execute(
             "select source_table || ': ' || rejection_reason, count(*) "
-            "from vault.quarantine_records group by all order by all"
+            "from quarantine.quarantine_records group by all order by all"
         ).fetchall()
     return dict(rows)
 
