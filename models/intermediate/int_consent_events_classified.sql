@@ -60,8 +60,13 @@ classified as (
             when copies_counted.action is null or copies_counted.action not in ('grant', 'withdraw')
                 then 'invalid_action'
             when subjects.subject_id is null then 'unknown_subject'
-            when copies_counted.policy_version is null
-                or not {{ matches_pattern('copies_counted.policy_version', '[0-9]+([.][0-9]+)*') }}
+            {#- Only a grant needs a version (to compare with min_policy_version); a withdraw
+                takes effect whatever version the client recorded. #}
+            when copies_counted.action = 'grant'
+                and (
+                    copies_counted.policy_version is null
+                    or not {{ matches_pattern('copies_counted.policy_version', policy_version_pattern()) }}
+                )
                 then 'invalid_policy_version'
         end as rejection_reason,
         copies_counted.recorded_at
