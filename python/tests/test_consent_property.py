@@ -1,0 +1,494 @@
+"""Property test: the consent SQL agrees with a small, independent Python statement of the rules.
+
+The rules below are written from issue 3 and docs/consent_rules.md, not from the SQL. The three
+consent models are compiled once by dbt (as_of set to a sentinel) and each generated example
+runs their compiled SQL in an in-memory DuckDB against its own input tables, created under the
+relation names dbt compiled in, so no dbt build runs per example.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import astuple, dataclass
+from typing import Any
+
+import duckdb
+import pytest
+from conftest import make_build
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+pytestmark = pytest.mark.dbt
+
+MODELS = (
+    "int_consent_events_classified",
+    "int_consent_events_to_intervals",
+    "int_subjects_purpose_eligibility",
+)
+AS_OF_SENTINEL = "2999-12-31 23:59:59"
+BASE = dt.datetime(2026, 1, 1)
+STEP = dt.timedelta(hours=12)  # coarse on purpose: events, expiries and as_of often coincide
+KNOWN_SUBJECTS = ("S1", "S2", "S3")
+
+# ---------------------------------------------------------------------------------------------
+# The rules, stated independently of the SQL
+# ---------------------------------------------------------------------------------------------
+
+VERSION = re.compile(r"[0-9]{1,9}(\.[0-9]{1,9})*")
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Dotted versions compare per component as integers; a longer version that extends a
+    shorter one is greater (Python tuple order: (2,) < (2, 0) < (2, 0, 1) < (2, 9) < (2, 10))."""
+    return tuple(int(part) for part in version.split("."))
+
+
+@dataclass(frozen=True)
+class Event:
+    event_id: str | None
+    subject_id: str | None
+    purpose: str | None
+    action: str | None
+    policy_version: str | None
+    channel: str | None
+    recorded_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Purpose:
+    purpose: str
+    lawful_basis: str
+    consent_valid_days: int | None
+    min_policy_version: str | None
+
+
+def rejection_reasons(
+    events: list[Event], registry: list[Purpose], subjects: tuple[str, ...]
+) -> list[str | None]:
+    """One reason per row: the first that applies, in the documented order."""
+    purposes = {p.purpose for p in registry}
+    copies_by_id: dict[str | None, set[Event]] = defaultdict(set)
+    for row in events:
+        copies_by_id[row.event_id].add(row)
+    counted: Counter[Event] = Counter()
+    reasons: list[str | None] = []
+    for row in events:
+        counted[row] += 1
+        if row.event_id is None:
+            reason = "missing_event_id"
+        elif len(copies_by_id[row.event_id]) > 1:
+            reason = "conflicting_event_id"
+        elif counted[row] > 1:
+            reason = "duplicate_event"
+        elif row.subject_id is None:
+            reason = "missing_subject_id"
+        elif row.recorded_at is None:
+            reason = "missing_recorded_at"
+        elif row.purpose not in purposes:
+            reason = "unknown_purpose"
+        elif row.action not in ("grant", "withdraw"):
+            reason = "invalid_action"
+        elif row.subject_id not in subjects:
+            reason = "unknown_subject"
+        elif row.action == "grant" and not (
+            row.policy_version is not None and VERSION.fullmatch(row.policy_version)
+        ):
+            reason = "invalid_policy_version"
+        else:
+            reason = None
+        reasons.append(reason)
+    return reasons
+
+
+def counts_for_consent(event: Event, purpose: Purpose) -> bool:
+    """A withdraw always counts; a grant only under a version at or above the minimum."""
+    if event.action == "withdraw" or purpose.min_policy_version is None:
+        return True
+    assert event.policy_version is not None
+    return version_key(event.policy_version) >= version_key(purpose.min_policy_version)
+
+
+def consent_stands(events: list[Event], at: dt.datetime, valid_days: int | None) -> bool:
+    """The state at T is the action of the latest event at or before T (a withdraw wins a tie);
+    no event means no consent; a grant stops counting valid_days after it was recorded."""
+    past = [e for e in events if e.recorded_at <= at]
+    if not past:
+        return False
+    latest = max(e.recorded_at for e in past)
+    if any(e.action == "withdraw" for e in past if e.recorded_at == latest):
+        return False
+    return valid_days is None or at < latest + dt.timedelta(days=valid_days)
+
+
+@dataclass(frozen=True)
+class Interval:
+    valid_from: dt.datetime
+    valid_to: dt.datetime | None
+    close_reason: str | None
+    grants_in_interval: int
+    opened_by: frozenset[str]
+    closed_by: frozenset[str]
+
+
+def consent_intervals(events: list[Event], valid_days: int | None) -> list[Interval]:
+    """The maximal runs of time in which consent stands, as [valid_from, valid_to)."""
+    days = dt.timedelta(days=valid_days or 0)
+    breakpoints = sorted(
+        {e.recorded_at for e in events}
+        | ({e.recorded_at + days for e in events} if valid_days is not None else set())
+    )
+    runs: list[list[Any]] = []
+    for i, point in enumerate(breakpoints):
+        if not consent_stands(events, point, valid_days):
+            continue
+        following = breakpoints[i + 1] if i + 1 < len(breakpoints) else None
+        if runs and runs[-1][1] == point:
+            runs[-1][1] = following
+        else:
+            runs.append([point, following])
+    intervals = []
+    for start, end in runs:
+        withdraws_at_end = frozenset(
+            e.event_id for e in events if e.action == "withdraw" and e.recorded_at == end
+        )
+        grant_times = {
+            e.recorded_at
+            for e in events
+            if e.action == "grant"
+            and start <= e.recorded_at
+            and (end is None or e.recorded_at < end)
+        }
+        intervals.append(
+            Interval(
+                valid_from=start,
+                valid_to=end,
+                close_reason=None
+                if end is None
+                else "withdrawn"
+                if withdraws_at_end
+                else "expired",
+                grants_in_interval=len(grant_times),
+                opened_by=frozenset(
+                    e.event_id for e in events if e.action == "grant" and e.recorded_at == start
+                ),
+                closed_by=withdraws_at_end,
+            )
+        )
+    return intervals
+
+
+def expected_results(
+    events: list[Event], registry: list[Purpose], as_of: dt.datetime
+) -> tuple[list[str | None], dict[tuple[str, str], list[Interval]], dict[tuple[str, str], Any]]:
+    reasons = rejection_reasons(events, registry, KNOWN_SUBJECTS)
+    valid = [
+        e for e, r in zip(events, reasons, strict=True) if r is None and e.recorded_at <= as_of
+    ]
+    intervals: dict[tuple[str, str], list[Interval]] = {}
+    eligibility: dict[tuple[str, str], Any] = {}
+    for purpose in registry:
+        for subject in KNOWN_SUBJECTS:
+            mine = [e for e in valid if e.subject_id == subject and e.purpose == purpose.purpose]
+            if purpose.lawful_basis == "consent":
+                counting = [e for e in mine if counts_for_consent(e, purpose)]
+                found = consent_intervals(counting, purpose.consent_valid_days)
+                if found:
+                    intervals[(subject, purpose.purpose)] = found
+                standing = [
+                    i
+                    for i in found
+                    if i.valid_from <= as_of and (i.valid_to is None or as_of < i.valid_to)
+                ]
+                assert len(standing) <= 1
+                eligibility[(subject, purpose.purpose)] = (
+                    (True, standing[0].valid_from, standing[0].valid_to, standing[0].opened_by)
+                    if standing
+                    else (False, None, None, frozenset({None}))
+                )
+            elif purpose.lawful_basis == "legitimate_interest":
+                if not mine:
+                    eligibility[(subject, purpose.purpose)] = (True, None, None, frozenset({None}))
+                    continue
+                latest = max(e.recorded_at for e in mine)
+                at_latest = [e for e in mine if e.recorded_at == latest]
+                objected = any(e.action == "withdraw" for e in at_latest)
+                deciding = "withdraw" if objected else "grant"
+                eligibility[(subject, purpose.purpose)] = (
+                    not objected,
+                    None,
+                    None,
+                    frozenset(e.event_id for e in at_latest if e.action == deciding),
+                )
+            else:
+                eligibility[(subject, purpose.purpose)] = (True, None, None, frozenset({None}))
+    return reasons, intervals, eligibility
+
+
+# ---------------------------------------------------------------------------------------------
+# The SQL, compiled once
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CompiledModels:
+    sql: dict[str, str]
+    relations: dict[str, str]
+    catalog: str
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> CompiledModels:
+    build = make_build(tmp_path_factory.mktemp("consent_compile"))
+    build.raw_dir.mkdir(parents=True)
+    build.dbt("compile", "--select", " ".join(MODELS), dbt_vars={"as_of": AS_OF_SENTINEL})
+    assert build.returncode == 0, build.output[-3000:]
+    manifest = json.loads((build.target / "manifest.json").read_text())
+    nodes = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] != "test"}
+    sql = {name: nodes[name]["compiled_code"] for name in MODELS}
+    assert AS_OF_SENTINEL in sql["int_consent_events_to_intervals"]
+    assert AS_OF_SENTINEL in sql["int_subjects_purpose_eligibility"]
+    names = (*MODELS, "stg_app__consent_events", "stg_app__subjects", "purposes")
+    relations = {name: nodes[name]["relation_name"] for name in names}
+    catalog = nodes["purposes"]["database"]
+    return CompiledModels(sql=sql, relations=relations, catalog=catalog)
+
+
+@dataclass
+class SqlResult:
+    classified: list[tuple[Any, ...]]
+    intervals: list[dict[str, Any]]
+    eligibility: list[dict[str, Any]]
+
+
+class ConsentSql:
+    """An in-memory DuckDB holding the compiled models' inputs under their compiled names."""
+
+    def __init__(self, models: CompiledModels) -> None:
+        self.models = models
+        self.con = duckdb.connect()
+        self.con.execute(f"attach ':memory:' as \"{models.catalog}\"")
+        for relation in models.relations.values():
+            schema = relation.rsplit(".", 1)[0]
+            self.con.execute(f"create schema if not exists {schema}")
+
+    def run(self, events: list[Event], registry: list[Purpose], as_of: dt.datetime) -> SqlResult:
+        rel = self.models.relations
+        self.con.execute(
+            f"create or replace table {rel['stg_app__consent_events']} (event_id varchar, "
+            "subject_id varchar, purpose varchar, action varchar, policy_version varchar, "
+            "channel varchar, recorded_at timestamp)"
+        )
+        if events:
+            self.con.executemany(
+                f"insert into {rel['stg_app__consent_events']} values (?, ?, ?, ?, ?, ?, ?)",
+                [astuple(e) for e in events],
+            )
+        self.con.execute(f"create or replace table {rel['stg_app__subjects']} (subject_id varchar)")
+        self.con.executemany(
+            f"insert into {rel['stg_app__subjects']} values (?)", [(s,) for s in KNOWN_SUBJECTS]
+        )
+        self.con.execute(
+            f"create or replace table {rel['purposes']} (purpose varchar, description varchar, "
+            "lawful_basis varchar, consent_valid_days integer, min_policy_version varchar, "
+            "retention_days integer, released_views varchar)"
+        )
+        self.con.executemany(
+            f"insert into {rel['purposes']} values (?, 'generated', ?, ?, ?, 365, null)",
+            [
+                (p.purpose, p.lawful_basis, p.consent_valid_days, p.min_policy_version)
+                for p in registry
+            ],
+        )
+        as_of_text = as_of.strftime("%Y-%m-%d %H:%M:%S")
+        for name in MODELS:
+            sql = self.models.sql[name].replace(AS_OF_SENTINEL, as_of_text)
+            self.con.execute(f"create or replace table {rel[name]} as {sql}")
+        return SqlResult(
+            classified=self.con.execute(
+                "select event_id, subject_id, purpose, action, policy_version, channel, "
+                f"recorded_at, rejection_reason from {rel['int_consent_events_classified']}"
+            ).fetchall(),
+            intervals=self._dicts(f"select * from {rel['int_consent_events_to_intervals']}"),
+            eligibility=self._dicts(f"select * from {rel['int_subjects_purpose_eligibility']}"),
+        )
+
+    def _dicts(self, query: str) -> list[dict[str, Any]]:
+        cursor = self.con.execute(query)
+        columns = [d[0] for d in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+@pytest.fixture(scope="module")
+def consent_sql(compiled: CompiledModels) -> ConsentSql:
+    return ConsentSql(compiled)
+
+
+# ---------------------------------------------------------------------------------------------
+# Generated event logs
+# ---------------------------------------------------------------------------------------------
+
+component = st.one_of(
+    st.integers(0, 12), st.sampled_from([99, 999_999_999, 1_000_000_000, 12_345_678_901])
+)
+valid_version = st.lists(component, min_size=1, max_size=3).map(
+    lambda parts: ".".join(str(p) for p in parts)
+) | st.sampled_from(["02.09", "2.0", "2", "2.10", "2.9", "10", "9"])
+registry_version = st.lists(st.integers(0, 12), min_size=1, max_size=3).map(
+    lambda parts: ".".join(str(p) for p in parts)
+)
+odd_version = st.sampled_from([None, "", "v2", "2.", "2..1", " 2.0", "2.0 ", "x"])
+times = st.integers(0, 24).map(lambda k: BASE + k * STEP)
+times_or_missing = st.integers(-1, 24).map(lambda k: None if k < 0 else BASE + k * STEP)
+
+
+@st.composite
+def registries(draw: st.DrawFn) -> list[Purpose]:
+    expiring = Purpose(
+        "exp",
+        "consent",
+        draw(st.integers(0, 4)),
+        draw(st.none() | registry_version),
+    )
+    versioned = Purpose(
+        "ver",
+        "consent",
+        draw(st.none() | st.integers(1, 4)),
+        draw(st.sampled_from(["2.0", "2", "2.9", "2.10", "9", "10", "0"])),
+    )
+    other = Purpose(
+        "oth", draw(st.sampled_from(["legitimate_interest", "consent", "contract"])), None, None
+    )
+    return [expiring, versioned, other][: draw(st.integers(1, 3))]
+
+
+@st.composite
+def event_logs(draw: st.DrawFn) -> tuple[list[Purpose], list[Event], dt.datetime]:
+    registry = draw(registries())
+    names = [p.purpose for p in registry]
+    purpose = st.sampled_from(names * 6 + ["EXP", "exp ", "newsletter", None])
+    action = st.sampled_from(["grant"] * 5 + ["withdraw"] * 4 + ["Grant", "revoke", "grant ", None])
+    subject = st.sampled_from(list(KNOWN_SUBJECTS) * 4 + ["S9", " S1", None])
+    n = draw(st.integers(0, 14))
+    events = []
+    for i in range(n):
+        events.append(
+            Event(
+                event_id=draw(st.sampled_from([f"e{i:02d}"] * 20 + [None])),
+                subject_id=draw(subject),
+                purpose=draw(purpose),
+                action=draw(action),
+                policy_version=draw(valid_version | odd_version),
+                channel=draw(st.sampled_from(["web", "app", None])),
+                recorded_at=draw(times_or_missing),
+            )
+        )
+    # Repeated event_ids: exact copies (duplicates) and copies that differ (conflicts).
+    for _ in range(draw(st.integers(0, 3)) if events else 0):
+        original = draw(st.sampled_from(events))
+        if draw(st.booleans()):
+            events.append(original)
+        else:
+            other = draw(st.sampled_from(events))
+            events.append(
+                Event(
+                    original.event_id,
+                    other.subject_id,
+                    other.purpose,
+                    other.action,
+                    other.policy_version,
+                    other.channel,
+                    other.recorded_at,
+                )
+            )
+    events = draw(st.permutations(events))
+    as_of = (
+        BASE
+        + draw(st.integers(-2, 30)) * STEP
+        + dt.timedelta(seconds=draw(st.sampled_from([0, 0, 1, -1])))
+    )
+    return registry, list(events), as_of
+
+
+# ---------------------------------------------------------------------------------------------
+# The property
+# ---------------------------------------------------------------------------------------------
+
+EXAMPLES = 200
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(case=event_logs())
+def test_consent_sql_matches_the_rules(
+    consent_sql: ConsentSql, case: tuple[list[Purpose], list[Event], dt.datetime]
+) -> None:
+    registry, events, as_of = case
+    reasons, intervals, eligibility = expected_results(events, registry, as_of)
+    result = consent_sql.run(events, registry, as_of)
+
+    for reason in set(reasons):
+        event(f"row reason: {reason}")
+    for found in intervals.values():
+        for interval in found:
+            event(f"interval closed: {interval.close_reason}")
+            if interval.grants_in_interval > 1:
+                event("interval merges renewals")
+    event(f"eligible at as_of: {sum(e[0] for e in eligibility.values())} of {len(eligibility)}")
+
+    # Classification: every input row once, with the reason of the rules.
+    expected_rows = Counter((*astuple(e), r) for e, r in zip(events, reasons, strict=True))
+    assert Counter(result.classified) == expected_rows
+
+    # Intervals: the same runs, closed for the same reason, with a matching opening grant.
+    counting = {e.event_id: e for e, r in zip(events, reasons, strict=True) if r is None}
+    got: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in result.intervals:
+        got[(row["subject_id"], row["purpose"])].append(row)
+    assert set(got) == set(intervals), (got, intervals)
+    for key, expected in intervals.items():
+        rows = sorted(got[key], key=lambda r: r["valid_from"])
+        assert [
+            (r["valid_from"], r["valid_to"], r["close_reason"], r["grants_in_interval"])
+            for r in rows
+        ] == [(i.valid_from, i.valid_to, i.close_reason, i.grants_in_interval) for i in expected], (
+            key
+        )
+        for row, interval in zip(rows, expected, strict=True):
+            assert row["opened_by_event_id"] in interval.opened_by
+            opening = counting[row["opened_by_event_id"]]
+            assert (row["policy_version"], row["channel"]) == (
+                opening.policy_version,
+                opening.channel,
+            )
+            if interval.close_reason == "withdrawn":
+                assert row["closed_by_event_id"] in interval.closed_by
+            else:
+                assert row["closed_by_event_id"] is None
+
+    # Eligibility at as_of: one row per known subject and purpose.
+    got_eligibility = {(r["subject_id"], r["purpose"]): r for r in result.eligibility}
+    assert len(got_eligibility) == len(result.eligibility) == len(eligibility)
+    for key, (eligible, valid_from, valid_to, basis) in eligibility.items():
+        row = got_eligibility[key]
+        assert (row["is_eligible"], row["consent_valid_from"], row["consent_valid_to"]) == (
+            eligible,
+            valid_from,
+            valid_to,
+        ), key
+        assert row["basis_event_id"] in basis, key
+
+
+def test_version_order_of_the_statement() -> None:
+    """The Python statement itself orders versions as docs/consent_rules.md defines."""
+    assert version_key("2.10") > version_key("2.9")
+    assert version_key("10") > version_key("9")
+    assert version_key("2.0") > version_key("2")
+    assert version_key("02.09") == version_key("2.9")
+    assert not VERSION.fullmatch("2.1234567890")
+    assert not VERSION.fullmatch("2.")
