@@ -8,6 +8,7 @@ relation names dbt compiled in, so no dbt build runs per example.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -17,9 +18,10 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import make_build
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+
+from conftest import make_build
 
 pytestmark = pytest.mark.dbt
 
@@ -330,18 +332,19 @@ def consent_sql(compiled: CompiledModels) -> ConsentSql:
 # Generated event logs
 # ---------------------------------------------------------------------------------------------
 
-component = st.one_of(
-    st.integers(0, 12), st.sampled_from([99, 999_999_999, 1_000_000_000, 12_345_678_901])
-)
-valid_version = st.lists(component, min_size=1, max_size=3).map(
+version = st.lists(st.integers(0, 12), min_size=1, max_size=3).map(
     lambda parts: ".".join(str(p) for p in parts)
-) | st.sampled_from(["02.09", "2.0", "2", "2.10", "2.9", "10", "9"])
-registry_version = st.lists(st.integers(0, 12), min_size=1, max_size=3).map(
-    lambda parts: ".".join(str(p) for p in parts)
-)
-odd_version = st.sampled_from([None, "", "v2", "2.", "2..1", " 2.0", "2.0 ", "x"])
-times = st.integers(0, 24).map(lambda k: BASE + k * STEP)
-times_or_missing = st.integers(-1, 24).map(lambda k: None if k < 0 else BASE + k * STEP)
+) | st.sampled_from(["02.09", "2.0", "2", "2.10", "2.9", "3", "10", "9", "999999999"])
+# Values each rule must reject (or, for a withdraw's version, must not reject).
+ODD = {
+    "event_id": [None],
+    "subject_id": ["S9", " S1", "s1", None],
+    "purpose": ["EXP", "exp ", " ver", "newsletter", "", None],
+    "action": ["Grant", "GRANT", "revoke", "grant ", "", None],
+    "policy_version": [None, "", "v2", "2.", "2..1", " 2.0", "1234567890", "2.12345678901"],
+    "recorded_at": [None],
+}
+times = st.integers(0, 10).map(lambda k: BASE + k * STEP)
 
 
 @st.composite
@@ -349,42 +352,66 @@ def registries(draw: st.DrawFn) -> list[Purpose]:
     expiring = Purpose(
         "exp",
         "consent",
-        draw(st.integers(0, 4)),
-        draw(st.none() | registry_version),
+        draw(st.sampled_from([0, 1, 2, 3, 3])),
+        draw(st.sampled_from([None, None, "2.0", "1"])),
     )
     versioned = Purpose(
         "ver",
         "consent",
-        draw(st.none() | st.integers(1, 4)),
-        draw(st.sampled_from(["2.0", "2", "2.9", "2.10", "9", "10", "0"])),
+        draw(st.none() | st.integers(1, 3)),
+        draw(st.sampled_from(["2.0", "2", "2.9", "2.10", "9", "10", "0", "1"])),
     )
     other = Purpose(
-        "oth", draw(st.sampled_from(["legitimate_interest", "consent", "contract"])), None, None
+        "oth",
+        draw(st.sampled_from(["legitimate_interest"] * 4 + ["consent", "contract"])),
+        None,
+        None,
     )
-    return [expiring, versioned, other][: draw(st.integers(1, 3))]
+    return [expiring, versioned, other][: draw(st.sampled_from([1, 2, 3, 3, 3]))]
 
 
 @st.composite
 def event_logs(draw: st.DrawFn) -> tuple[list[Purpose], list[Event], dt.datetime]:
+    """A small log where the interesting cases are common: ties at one instant, events exactly
+    at an expiry, repeated event_ids, odd values, and as_of on or next to an event."""
     registry = draw(registries())
-    names = [p.purpose for p in registry]
-    purpose = st.sampled_from(names * 6 + ["EXP", "exp ", "newsletter", None])
-    action = st.sampled_from(["grant"] * 5 + ["withdraw"] * 4 + ["Grant", "revoke", "grant ", None])
-    subject = st.sampled_from(list(KNOWN_SUBJECTS) * 4 + ["S9", " S1", None])
-    n = draw(st.integers(0, 14))
-    events = []
-    for i in range(n):
-        events.append(
-            Event(
-                event_id=draw(st.sampled_from([f"e{i:02d}"] * 20 + [None])),
-                subject_id=draw(subject),
-                purpose=draw(purpose),
-                action=draw(action),
-                policy_version=draw(valid_version | odd_version),
-                channel=draw(st.sampled_from(["web", "app", None])),
-                recorded_at=draw(times_or_missing),
-            )
+    days = {p.purpose: p.consent_valid_days for p in registry}
+    events: list[Event] = []
+    for i in range(draw(st.integers(0, 20))):
+        fresh = Event(
+            event_id=f"e{i:02d}",
+            subject_id=draw(st.sampled_from(["S1", "S1", "S1", "S2", "S2", "S3"])),
+            purpose=draw(st.sampled_from(list(days))),
+            action=draw(st.sampled_from(["grant", "grant", "withdraw"])),
+            policy_version=draw(version),
+            channel=draw(st.sampled_from(["web", "app", None])),
+            recorded_at=draw(times),
         )
+        if draw(st.integers(0, 4)) == 0:
+            field = draw(st.sampled_from(sorted(ODD)))
+            fresh = dataclasses.replace(fresh, **{field: draw(st.sampled_from(ODD[field]))})
+        kind = draw(st.sampled_from(["fresh", "fresh", "same_instant", "at_expiry"]))
+        earlier = draw(st.sampled_from(events)) if events else None
+        if kind == "same_instant" and earlier is not None:
+            # The other action, for the same subject and purpose, at the same instant.
+            other = "withdraw" if earlier.action == "grant" else "grant"
+            fresh = dataclasses.replace(
+                fresh,
+                subject_id=earlier.subject_id,
+                purpose=earlier.purpose,
+                action=other,
+                recorded_at=earlier.recorded_at,
+            )
+        elif kind == "at_expiry" and earlier is not None and earlier.recorded_at is not None:
+            valid_days = days.get(earlier.purpose) if earlier.purpose is not None else None
+            if valid_days is not None:
+                fresh = dataclasses.replace(
+                    fresh,
+                    subject_id=earlier.subject_id,
+                    purpose=earlier.purpose,
+                    recorded_at=earlier.recorded_at + dt.timedelta(days=valid_days),
+                )
+        events.append(fresh)
     # Repeated event_ids: exact copies (duplicates) and copies that differ (conflicts).
     for _ in range(draw(st.integers(0, 3)) if events else 0):
         original = draw(st.sampled_from(events))
@@ -392,24 +419,21 @@ def event_logs(draw: st.DrawFn) -> tuple[list[Purpose], list[Event], dt.datetime
             events.append(original)
         else:
             other = draw(st.sampled_from(events))
-            events.append(
-                Event(
-                    original.event_id,
-                    other.subject_id,
-                    other.purpose,
-                    other.action,
-                    other.policy_version,
-                    other.channel,
-                    other.recorded_at,
-                )
-            )
-    events = draw(st.permutations(events))
-    as_of = (
-        BASE
-        + draw(st.integers(-2, 30)) * STEP
-        + dt.timedelta(seconds=draw(st.sampled_from([0, 0, 1, -1])))
+            events.append(dataclasses.replace(other, event_id=original.event_id))
+    events = list(draw(st.permutations(events)))
+    instants = [e.recorded_at for e in events if e.recorded_at is not None]
+    instants += [
+        e.recorded_at + dt.timedelta(days=days[e.purpose])
+        for e in events
+        if e.recorded_at is not None and days.get(e.purpose or "") is not None
+    ]
+    anchor = draw(
+        st.sampled_from(instants) | st.integers(-2, 14).map(lambda k: BASE + k * STEP)
+        if instants
+        else st.integers(-2, 14).map(lambda k: BASE + k * STEP)
     )
-    return registry, list(events), as_of
+    as_of = anchor + dt.timedelta(seconds=draw(st.sampled_from([0, 0, 1, -1])))
+    return registry, events, as_of
 
 
 # ---------------------------------------------------------------------------------------------
@@ -439,7 +463,13 @@ def test_consent_sql_matches_the_rules(
             event(f"interval closed: {interval.close_reason}")
             if interval.grants_in_interval > 1:
                 event("interval merges renewals")
-    event(f"eligible at as_of: {sum(e[0] for e in eligibility.values())} of {len(eligibility)}")
+    consent = {p.purpose for p in registry if p.lawful_basis == "consent"}
+    eligible = Counter(
+        ("consent" if key[1] in consent else "other", value[0])
+        for key, value in eligibility.items()
+    )
+    event(f"some subject has standing consent at as_of: {eligible['consent', True] > 0}")
+    event(f"some subject objected (not eligible, not consent): {eligible['other', False] > 0}")
 
     # Classification: every input row once, with the reason of the rules.
     expected_rows = Counter((*astuple(e), r) for e, r in zip(events, reasons, strict=True))
