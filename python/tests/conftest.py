@@ -105,6 +105,15 @@ def copy_project(build: Build, destination: Path) -> Build:
     return replace(build, root=destination, env=env)
 
 
+def edit_project(build: Build, relative: str, old: str, new: str) -> None:
+    """Replace `old` by `new` in one file of a copied project; `old` must be there."""
+    assert build.root != ROOT, "edit a copy_project() copy, never the real project"
+    path = build.root / relative
+    text = path.read_text()
+    assert old in text, f"{relative} no longer contains {old!r}; update this breakage"
+    path.write_text(text.replace(old, new, 1))
+
+
 def generate_raw(raw_dir: Path, subjects: int = 1000, seed: int = 42, **kwargs: Any) -> None:
     from gdpr_pipeline.generate import generate
 

@@ -23,10 +23,11 @@ import duckdb
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, Build
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pycanon import anonymity
+
+from conftest import ROOT, Build
 
 pytestmark = pytest.mark.dbt
 

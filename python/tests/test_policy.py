@@ -6,15 +6,18 @@ import ast
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Build, copy_project, make_build
-from test_policy_checks import AUDIENCE_SQL, AUDIENCE_YML, edit
 
+from conftest import ROOT, Build, copy_project, edit_project, make_build
 from gdpr_pipeline import policy
 
 pytestmark = pytest.mark.dbt
+
+AUDIENCE_SQL = "models/marts/marketing/marketing_audience.sql"
+AUDIENCE_YML = "models/marts/marketing/_marketing__models.yml"
 
 
 def parse(build: Build) -> dict:
@@ -42,7 +45,7 @@ def test_the_real_project_passes(tmp_path: Path) -> None:
 def test_a_broken_project_fails_naming_each_model_and_column(tmp_path: Path) -> None:
     build = copy_project(make_build(tmp_path), tmp_path / "project")
     # 1. a declared column loses its class
-    edit(
+    edit_project(
         build,
         AUDIENCE_YML,
         "      - name: key_id\n        data_type: varchar\n"
@@ -50,7 +53,7 @@ def test_a_broken_project_fails_naming_each_model_and_column(tmp_path: Path) -> 
         "      - name: key_id\n        data_type: varchar\n",
     )
     # 2. a direct identifier and 3. a column outside marketing's allowlist enter the release
-    edit(
+    edit_project(
         build,
         AUDIENCE_YML,
         "      - name: age_band\n",
@@ -60,14 +63,14 @@ def test_a_broken_project_fails_naming_each_model_and_column(tmp_path: Path) -> 
         "        config: {meta: {personal_data: behavioural}}\n"
         "      - name: age_band\n",
     )
-    edit(
+    edit_project(
         build,
         AUDIENCE_SQL,
         "        candidates.key_id,\n",
         "        candidates.key_id,\n        'x' as email,\n        1 as account_created_year,\n",
     )
     # 4. the training set loses its k-anonymity test
-    edit(
+    edit_project(
         build,
         "models/marts/ml/_ml__models.yml",
         "      - k_anonymous:\n          arguments:\n"
@@ -102,13 +105,17 @@ def test_a_broken_project_fails_naming_each_model_and_column(tmp_path: Path) -> 
     assert "6 violation(s)" in completed.stdout
 
 
-def test_docs_show_each_released_column_with_its_class_and_purpose(demo_build: Build) -> None:
+def test_docs_show_each_released_column_with_its_class_and_purpose(
+    demo_build: Build, tmp_path: Path
+) -> None:
     """`dbt docs generate`: the catalog has every built column of every release, and the
     manifest the docs site renders gives each its class (column meta) and purpose (model meta)."""
-    demo_build.dbt("docs", "generate")
-    assert demo_build.returncode == 0, demo_build.output[-3000:]
-    manifest = policy.load_manifest(demo_build.target / "manifest.json")
-    catalog = policy.load_manifest(demo_build.target / "catalog.json")
+    # The demo warehouse, but a target of its own: the shared build's artifacts stay intact.
+    docs = replace(demo_build, target=tmp_path / "target", logs=tmp_path / "logs")
+    docs.dbt("docs", "generate")
+    assert docs.returncode == 0, docs.output[-3000:]
+    manifest = policy.load_manifest(docs.target / "manifest.json")
+    catalog = policy.load_manifest(docs.target / "catalog.json")
     purposes = set(policy.read_allowlist(policy.allowlist_path(manifest))) | {"governance"}
 
     releases = [n for n in manifest["nodes"].values() if policy._is_release(n)]

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import Build, copy_project, generate_raw, make_build
+
+from conftest import Build, copy_project, edit_project, generate_raw, make_build
 
 pytestmark = pytest.mark.dbt
 
@@ -29,13 +30,6 @@ def broken(tmp_path: Path, raw_dir: Path) -> Build:
     build = copy_project(make_build(tmp_path), tmp_path / "project")
     build.raw_dir = raw_dir
     return build
-
-
-def edit(build: Build, relative: str, old: str, new: str) -> None:
-    path = build.root / relative
-    text = path.read_text()
-    assert old in text, f"{relative} no longer contains {old!r}; update this breakage"
-    path.write_text(text.replace(old, new, 1))
 
 
 def not_ok(build: Build) -> dict[str, str]:
@@ -69,7 +63,7 @@ AUDIENCE_YML = "models/marts/marketing/_marketing__models.yml"
 
 def test_an_undeclared_column_fails_the_build_on_a_fresh_warehouse(broken: Build) -> None:
     # A postcode slips into an intermediate model (no contract there) without a YAML entry.
-    edit(
+    edit_project(
         broken,
         ML_CANDIDATES,
         "subjects.annual_income_eur,\n",
@@ -88,7 +82,7 @@ def test_an_undeclared_column_fails_the_build_on_a_fresh_warehouse(broken: Build
 
 
 def test_a_declared_column_without_a_class_fails_the_build(broken: Build) -> None:
-    edit(
+    edit_project(
         broken,
         AUDIENCE_YML,
         "      - name: age_band\n        data_type: varchar\n"
@@ -117,19 +111,19 @@ def test_a_declared_column_without_a_class_fails_the_build(broken: Build) -> Non
 
 def test_a_direct_identifier_in_a_release_fails_and_nothing_is_published(broken: Build) -> None:
     # The email travels into the marketing audience, honestly classified, contract and all.
-    edit(
+    edit_project(
         broken,
         AUDIENCE_SQL,
         "        pseudonyms.key_id,\n        coalesce",
         "        pseudonyms.key_id,\n        subjects.email,\n        coalesce",
     )
-    edit(
+    edit_project(
         broken,
         AUDIENCE_SQL,
         "        candidates.key_id,\n",
         "        candidates.key_id,\n        candidates.email,\n",
     )
-    edit(
+    edit_project(
         broken,
         AUDIENCE_YML,
         "      - name: age_band\n",
@@ -152,7 +146,7 @@ def test_a_direct_identifier_in_a_release_fails_and_nothing_is_published(broken:
 
 def test_a_column_outside_the_purpose_allowlist_fails_the_build(broken: Build) -> None:
     # Classified and contracted, but marketing's allowlist does not name it.
-    edit(
+    edit_project(
         broken,
         AUDIENCE_SQL,
         "        pseudonyms.key_id,\n        coalesce",
@@ -160,13 +154,13 @@ def test_a_column_outside_the_purpose_allowlist_fails_the_build(broken: Build) -
         "        cast(year(subjects.created_at) as integer) as account_created_year,\n"
         "        coalesce",
     )
-    edit(
+    edit_project(
         broken,
         AUDIENCE_SQL,
         "        candidates.key_id,\n",
         "        candidates.key_id,\n        candidates.account_created_year,\n",
     )
-    edit(
+    edit_project(
         broken,
         AUDIENCE_YML,
         "      - name: age_band\n",
@@ -198,8 +192,8 @@ def test_a_column_outside_the_purpose_allowlist_fails_the_build(broken: Build) -
 def test_a_release_that_skips_generalization_fails_k_and_l(broken: Build) -> None:
     # The training set is "generalized" with k = 1 and l = 1: fine bands, no suppression.
     model = "models/intermediate/int_ml_training_generalized.sql"
-    edit(broken, model, "k=var('k_min'),", "k=1,")
-    edit(broken, model, "l=var('l_min'),", "l=1,")
+    edit_project(broken, model, "k=var('k_min'),", "k=1,")
+    edit_project(broken, model, "l=var('l_min'),", "l=1,")
     broken.dbt("build", "--select", "+ml_training_set", "--indirect-selection", "cautious")
 
     assert broken.returncode != 0
