@@ -38,6 +38,8 @@ lint: install
 	$(BIN)/ruff check python
 	$(BIN)/ruff format --check python
 	$(BIN)/dbt parse --warn-error --quiet
+	# The column policy on the manifest dbt parse just wrote (no warehouse needed).
+	$(BIN)/python -m gdpr_pipeline.policy target/manifest.json
 
 # dbt build, unit and data tests, on freshly generated fixtures, with a throwaway key.
 dbt-fixtures: install

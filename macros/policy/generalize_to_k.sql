@@ -3,8 +3,9 @@
     `ladder` is a list of levels, each a mapping {quasi_identifier: expression over `source`}.
     A subject is placed at the first level whose class is large enough among the subjects not
     placed before; subjects placed at no level are suppressed. Renders CTEs ending in
-    `generalized` (subject key, quasi-identifiers, generalization_level). Counting subjects,
-    not rows, is what makes one person with many rows count once. -#}
+    `generalized`: one row per placed row of `source` (subject_key, the quasi-identifiers,
+    sensitive_value as varchar, generalization_level). Counting subjects, not rows, is what
+    makes one person with many rows count once. -#}
 {% macro generalize_to_k(source, subject_column, ladder, k, sensitive_column=none, l=1) -%}
 {%- set qis = ladder[0].keys() | list -%}
 {%- for level in ladder %}
@@ -48,6 +49,7 @@ level_{{ n }}_placed as (
         {%- for qi in qis %}
         level_{{ n }}_rows.{{ qi }},
         {%- endfor %}
+        level_{{ n }}_rows.sensitive_value,
         {{ n }} as generalization_level
     from level_{{ n }}_rows
     inner join level_{{ n }}_classes

@@ -1,6 +1,9 @@
-{#- One row of release_privacy_report for a row-level release: the k (and l) it achieves,
-    counted over distinct subjects, and how many eligible subjects generalization suppressed. -#}
-{% macro privacy_metrics(release_name, purpose, relation, quasi_identifiers, candidates, sensitive_column=none) -%}
+{#- One row of release_privacy_report for a row-level release: the k (and l) it achieves and
+    how many eligible subjects generalization suppressed. Every count is over distinct
+    subjects, not rows, so a subject with several rows (or in two classes) counts once.
+    `candidates` is the relation (or aliased subquery) of subjects eligible for the release,
+    with their key in `candidate_subject_column`. -#}
+{% macro privacy_metrics(release_name, purpose, relation, quasi_identifiers, candidates, sensitive_column=none, subject_column='subject_pseudonym', candidate_subject_column='subject_pseudonym') -%}
     select
         '{{ release_name }}' as release_name,
         '{{ purpose }}' as purpose,
@@ -10,14 +13,30 @@
         coalesce(min(classes.class_subjects), 0) as k_achieved,
         {{ var('l_min') if sensitive_column else 'cast(null as integer)' }} as l_required,
         {{ 'min(classes.class_sensitive_values)' if sensitive_column else 'cast(null as integer)' }} as l_achieved,
-        (select count(*) from {{ candidates }}) as eligible_subjects,
-        coalesce(sum(classes.class_subjects), 0) as released_subjects,
+        (select count(distinct {{ candidate_subject_column }}) from {{ candidates }}) as eligible_subjects,
+        (select count(distinct {{ subject_column }}) from {{ relation }}) as released_subjects,
         cast(null as integer) as suppressed_cells
     from (
         select
-            count(distinct subject_pseudonym) as class_subjects,
+            count(distinct {{ subject_column }}) as class_subjects,
             count(distinct {{ sensitive_column if sensitive_column else "''" }}) as class_sensitive_values
         from {{ relation }}
         group by {{ quasi_identifiers | join(", ") }}
     ) as classes
+{%- endmacro %}
+
+{#- The meta of a release's latest version (purpose, quasi_identifiers, sensitive_attribute),
+    so the report measures exactly the columns the release declares and the policy check
+    (python -m gdpr_pipeline.policy) ties to its classes and its k_anonymous test. Empty while
+    parsing, when the graph is not there yet. -#}
+{% macro release_meta(model_name) -%}
+    {%- if not execute -%}
+        {{ return({}) }}
+    {%- endif -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model' and node.name == model_name and node.version == node.latest_version -%}
+            {{ return(node.config.meta) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error("release_meta: no model named " ~ model_name) }}
 {%- endmacro %}

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,31 @@ def make_build(tmp: Path, *, key: str | None = PLANTED_KEY) -> Build:
         raw_dir=tmp / "raw",
         env=env,
     )
+
+
+PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
+
+
+def copy_project(build: Build, destination: Path) -> Build:
+    """The same build, run on a copy of the dbt project that a test may break freely."""
+    for name in PROJECT_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name)
+        else:
+            destination.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+    env = {**build.env, "DBT_PROFILES_DIR": str(destination)}
+    return replace(build, root=destination, env=env)
+
+
+def edit_project(build: Build, relative: str, old: str, new: str) -> None:
+    """Replace `old` by `new` in one file of a copied project; `old` must be there."""
+    assert build.root != ROOT, "edit a copy_project() copy, never the real project"
+    path = build.root / relative
+    text = path.read_text()
+    assert old in text, f"{relative} no longer contains {old!r}; update this breakage"
+    path.write_text(text.replace(old, new, 1))
 
 
 def generate_raw(raw_dir: Path, subjects: int = 1000, seed: int = 42, **kwargs: Any) -> None:

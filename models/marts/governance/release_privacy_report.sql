@@ -1,19 +1,24 @@
 {#- Per released view: the quasi-identifiers, the k (and l) achieved and the subjects (or
     cells) suppressed to reach them. Evidence and the model card read this. -#}
 
+{%- set ml = release_meta('ml_training_set') -%}
+{%- set audience = release_meta('marketing_audience') %}
+
 with
 
 ml_training_set as (
-    {#- Every version selects all rows of int_ml_training_generalized, so they share one k and
-        l; the k_anonymous and l_diverse tests still run on each version. #}
-    {{ privacy_metrics('ml_training_set', 'model_training', ref('int_ml_training_generalized'),
-        ['age_band', 'income_band', 'country_group'], ref('int_ml_training_candidates'), 'has_purchase_next_90d') }}
+    {#- Measured on the latest version, the one `ref('ml_training_set')` and the trainer read.
+        Every version selects all rows of int_ml_training_generalized, so they share one k
+        and l; the k_anonymous and l_diverse tests still run on each version. #}
+    {{ privacy_metrics('ml_training_set', ml.purpose, ref('ml_training_set'),
+        ml.quasi_identifiers, ref('int_ml_training_candidates'), ml.sensitive_attribute) }}
 ),
 
 marketing_audience as (
-    {{ privacy_metrics('marketing_audience', 'marketing', ref('marketing_audience'),
-        ['age_band', 'country_group'],
-        "(select * from " ~ ref('int_subjects_purpose_eligibility') ~ " where purpose = 'marketing' and is_eligible) as eligible") }}
+    {{ privacy_metrics('marketing_audience', audience.purpose, ref('marketing_audience'),
+        audience.quasi_identifiers,
+        "(select * from " ~ ref('int_subjects_purpose_eligibility') ~ " where purpose = 'marketing' and is_eligible) as eligible",
+        audience.sensitive_attribute, candidate_subject_column='subject_id') }}
 ),
 
 analytics_cells as (
