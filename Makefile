@@ -20,7 +20,7 @@ DEMO_AS_OF  := 2026-11-01 00:00:00
 
 FIXTURES    := target/fixtures
 
-.PHONY: run test install lint dbt-fixtures pytest bench clean
+.PHONY: run test install lint dbt-fixtures pytest bench clean browser evidence
 
 # Reinstall when the venv is missing or any dependency file changed (stale).
 $(STAMP): python/pyproject.toml python/constraints.txt
@@ -49,10 +49,19 @@ dbt-fixtures: install
 	GDPR_WAREHOUSE_DIR=$(CURDIR)/$(FIXTURES)/warehouse \
 	$(BIN)/dbt build --vars '{raw_dir: $(FIXTURES)/raw, as_of: "$(DEMO_AS_OF)"}'
 
-pytest: install
+# Debian's chromium for the evidence page test (Playwright drives it; never `playwright install`).
+browser:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+# The evidence page and the audit-trail check for the latest run (`make run` builds it too).
+evidence: install
+	$(BIN)/gdpr-pipeline evidence build
+	$(BIN)/gdpr-pipeline evidence verify
+
+pytest: install browser
 	$(BIN)/python -m pytest python/tests -q
 
-test: lint dbt-fixtures pytest
+test: lint dbt-fixtures browser pytest
 
 bench: install
 	$(BIN)/python -m gdpr_pipeline.bench

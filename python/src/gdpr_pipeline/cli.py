@@ -13,6 +13,10 @@ from gdpr_pipeline.project import Paths
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 keys_app = typer.Typer(no_args_is_help=True, help="Create and rotate the pseudonymization key.")
 app.add_typer(keys_app, name="keys")
+evidence_app = typer.Typer(
+    no_args_is_help=True, help="Evidence for a DPO: the audit trail, its check, the evidence page."
+)
+app.add_typer(evidence_app, name="evidence")
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -63,6 +67,36 @@ def train() -> None:
         f"Model {result.model_id}: ROC AUC {metrics['model']['roc_auc']} "
         f"(baseline {metrics['baseline']['roc_auc']}) -> {result.model_dir}"
     )
+
+
+@evidence_app.command("build")
+def evidence_build(
+    docs: Annotated[bool, typer.Option(help="Regenerate the dbt docs (offline).")] = True,
+) -> None:
+    """Write evidence/index.html and evidence.json for the latest run (earlier runs are kept)."""
+    from gdpr_pipeline.evidence import AuditTrailError, build
+
+    try:
+        result = build(Paths.discover(), docs=docs)
+    except AuditTrailError as error:
+        _fail(str(error))
+    typer.echo(f"Evidence for invocation {result.invocation_id}: {result.html}")
+    if result.verify and not result.verify.ok:
+        _fail(result.verify.message)
+
+
+@evidence_app.command("verify")
+def evidence_verify() -> None:
+    """Recompute the audit trail's hash chain; exit 1 naming the first broken record."""
+    from gdpr_pipeline.evidence import AuditTrailError, verify
+
+    try:
+        result = verify(Paths.discover())
+    except AuditTrailError as error:
+        _fail(str(error), 2)
+    if not result.ok:
+        _fail(result.message)
+    typer.echo(result.message)
 
 
 @app.command()

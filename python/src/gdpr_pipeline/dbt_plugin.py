@@ -14,6 +14,7 @@ analytics database atomically (DuckDB SQL cannot rename files).
 from __future__ import annotations
 
 import os
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ from gdpr_pipeline import keys
 INNER_PAD_VARIABLE = "gdpr_hmac_inner_pad"
 OUTER_PAD_VARIABLE = "gdpr_hmac_outer_pad"
 KEY_ID_VARIABLE = "gdpr_key_id"
+# Read by the audit hook: the Jinja context knows dbt's version but not the adapter's.
+ADAPTER_VERSION_VARIABLE = "gdpr_dbt_adapter_version"
+ADAPTER_VERSION = version("dbt-duckdb")
 
 
 class Plugin(BasePlugin):
@@ -52,6 +56,7 @@ class Plugin(BasePlugin):
         con.execute(f"set variable {INNER_PAD_VARIABLE} = ?::blob", [inner])
         con.execute(f"set variable {OUTER_PAD_VARIABLE} = ?::blob", [outer])
         con.execute(f"set variable {KEY_ID_VARIABLE} = ?", [self._key.key_id])
+        con.execute(f"set variable {ADAPTER_VERSION_VARIABLE} = ?", [ADAPTER_VERSION])
         for name, function, arity in (
             ("gdpr_remove_file", self._remove_file, 1),
             ("gdpr_replace_file", self._replace_file, 2),

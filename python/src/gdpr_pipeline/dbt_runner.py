@@ -37,6 +37,24 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+def git_commit(root: Path) -> str | None:
+    """HEAD of the repository at root, suffixed -dirty when tracked files have changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        changes = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return f"{head}-dirty" if changes else head
+
+
 def run_dbt(
     paths: Paths,
     args: list[str],
@@ -55,6 +73,9 @@ def run_dbt(
         "DBT_PROFILES_DIR": str(paths.root),
         **(env or {}),
     }
+    if "GDPR_GIT_COMMIT" not in full_env:
+        # The audit hook records it with the invocation (macros/audit/record_audit.sql).
+        full_env["GDPR_GIT_COMMIT"] = git_commit(paths.root) or ""
     return subprocess.run(
         command,
         cwd=paths.root,

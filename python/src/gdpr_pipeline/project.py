@@ -54,7 +54,8 @@ class Paths:
 
     @property
     def target(self) -> Path:
-        return self.root / "target"
+        """dbt's target directory; DBT_TARGET_PATH moves it for dbt and for us alike."""
+        return (self.root / os.environ.get("DBT_TARGET_PATH", "target")).resolve()
 
     @property
     def key_file(self) -> Path:

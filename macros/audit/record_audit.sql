@@ -1,0 +1,277 @@
+{#- on-run-end: append this invocation to the hash-chained audit trail in the vault
+    (audit.trail), before the publish hook, so nothing is published without its record.
+
+    One record for the invocation, then one per result (models, seeds, snapshots, hooks: 'node';
+    data and unit tests: 'test'), in the order dbt reported them. Every record carries a
+    sequence number (seq, 1, 2, ... with no gaps), the hash of the record before it (prev_hash;
+    64 zeros before the first) and its own hash:
+
+        record_hash = sha256_hex(prev_hash || canonical(record))
+
+    canonical(record) is, for every column of audit_columns() in that order (seq first,
+    prev_hash and record_hash excluded), the line
+
+        <column>=<n>:<text>\n      or      <column>=~\n   when the value is null
+
+    where <text> is the value as text and <n> its length in UTF-8 bytes. As text: varchar as
+    is; bigint in decimal digits; timestamp (UTC) as strftime '%Y-%m-%dT%H:%M:%S.%fZ'.
+    gdpr_pipeline.evidence.verify recomputes exactly this in Python.
+
+    The chain is appended by one INSERT that reads the current head and computes every new
+    hash (a recursive CTE), with seq the primary key: two writers that raced for the same
+    head could not both commit. DuckDB lets one process at a time open the vault for writing,
+    so concurrent dbt invocations on one warehouse are refused by the engine; run one at a
+    time. -#}
+{% macro record_audit(results) -%}
+    {{ return(adapter.dispatch('record_audit', 'gdpr_pipeline')(results)) }}
+{%- endmacro %}
+
+{% macro default__record_audit(results) -%}
+    {%- if execute -%}
+        {{ log("Audit trail: not implemented for the " ~ adapter.type() ~ " adapter; this invocation is NOT recorded.", info=True) }}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
+
+
+{#- The audit record's columns, in canonical order: (name, type) with type text, int or ts. -#}
+{% macro audit_columns() -%}
+    {{ return([
+        ('seq', 'int'),
+        ('record_type', 'text'),
+        ('invocation_id', 'text'),
+        ('recorded_at', 'ts'),
+        ('command', 'text'),
+        ('unique_id', 'text'),
+        ('resource_type', 'text'),
+        ('node_name', 'text'),
+        ('relation_name', 'text'),
+        ('status', 'text'),
+        ('started_at', 'ts'),
+        ('ended_at', 'ts'),
+        ('execution_ms', 'int'),
+        ('rows_affected', 'int'),
+        ('failures', 'int'),
+        ('message', 'text'),
+        ('result_count', 'int'),
+        ('dbt_version', 'text'),
+        ('adapter_type', 'text'),
+        ('adapter_version', 'text'),
+        ('engine_version', 'text'),
+        ('git_commit', 'text'),
+        ('as_of', 'ts'),
+        ('key_id', 'text'),
+        ('target_name', 'text'),
+        ('dbt_vars', 'text'),
+    ]) }}
+{%- endmacro %}
+
+
+{% macro audit_sql_type(kind) -%}
+    {{ return({'text': 'varchar', 'int': 'bigint', 'ts': 'timestamp'}[kind]) }}
+{%- endmacro %}
+
+{#- A Jinja value as a SQL literal of the column's type; none becomes a typed null. -#}
+{% macro audit_literal(value, kind) -%}
+    {%- if value is none or (kind != 'text' and value == '') -%}
+        {{ return('cast(null as ' ~ audit_sql_type(kind) ~ ')') }}
+    {%- elif kind == 'int' -%}
+        {{ return('cast(' ~ (value | int) ~ ' as bigint)') }}
+    {%- elif kind == 'ts' -%}
+        {{ return("cast('" ~ value.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as timestamp)") }}
+    {%- else -%}
+        {{ return("cast('" ~ (value | string | replace("'", "''")) ~ "' as varchar)") }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The canonical text of one column (see the header): '<name>=<bytes>:<text>\n' or '<name>=~\n'. -#}
+{% macro duckdb__audit_canonical_line(name, kind) -%}
+    {%- if kind == 'int' -%}
+        {%- set text = 'cast(' ~ name ~ ' as varchar)' -%}
+    {%- elif kind == 'ts' -%}
+        {%- set text = "strftime(" ~ name ~ ", '%Y-%m-%dT%H:%M:%S.%fZ')" -%}
+    {%- else -%}
+        {%- set text = name -%}
+    {%- endif -%}
+    '{{ name }}=' || coalesce(cast(strlen({{ text }}) as varchar) || ':' || {{ text }}, '~') || chr(10)
+{%- endmacro %}
+
+
+{% macro duckdb__record_audit(results) -%}
+    {%- if not execute or flags.WHICH not in ('build', 'run', 'seed', 'snapshot', 'test', 'retry') -%}
+        {{ return('select 1') }}
+    {%- endif -%}
+    {%- set columns = audit_columns() -%}
+    {%- set trail = api.Relation.create(database=target.database, schema='audit', identifier='trail') -%}
+    {%- set now = modules.datetime.datetime.now(modules.pytz.utc) -%}
+
+    {%- set create_sql -%}
+        create schema if not exists {{ trail.database }}.audit;
+        create table if not exists {{ trail }} (
+            {%- for name, kind in columns %}
+            {{ name }} {{ audit_sql_type(kind) }}{{ ' primary key' if name == 'seq' }},
+            {%- endfor %}
+            prev_hash varchar not null,
+            record_hash varchar not null
+        );
+    {%- endset -%}
+    {%- do run_query(create_sql) -%}
+
+    {#- The invocation record. -#}
+    {%- set counts = {} -%}
+    {%- set failed = [] -%}
+    {%- for result in results -%}
+        {%- set status = result.status | string -%}
+        {%- do counts.update({status: counts.get(status, 0) + 1}) -%}
+        {%- if status in ('error', 'fail', 'skipped', 'runtime error') -%}
+            {%- do failed.append(result.node.unique_id) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set summary = [] -%}
+    {%- for status in counts | sort -%}
+        {%- do summary.append(status ~ '=' ~ counts[status]) -%}
+    {%- endfor -%}
+    {%- set git_commit = env_var('GDPR_GIT_COMMIT', '') -%}
+    {%- set common = {
+        'invocation_id': audit_literal(invocation_id, 'text'),
+        'recorded_at': audit_literal(now, 'ts'),
+        'command': audit_literal(flags.WHICH, 'text'),
+    } -%}
+    {%- set records = [] -%}
+    {%- set invocation = common.copy() -%}
+    {%- do invocation.update({
+        'record_type': audit_literal('invocation', 'text'),
+        'status': audit_literal('error' if failed else 'success', 'text'),
+        'started_at': audit_literal(run_started_at, 'ts'),
+        'ended_at': audit_literal(now, 'ts'),
+        'execution_ms': audit_literal(((now - run_started_at).total_seconds() * 1000) | round | int, 'int'),
+        'message': audit_literal(summary | join(' '), 'text'),
+        'result_count': audit_literal(results | length, 'int'),
+        'dbt_version': audit_literal(dbt_version, 'text'),
+        'adapter_type': audit_literal(adapter.type(), 'text'),
+        'adapter_version': "cast(getvariable('gdpr_dbt_adapter_version') as varchar)",
+        'engine_version': 'cast(version() as varchar)',
+        'git_commit': audit_literal(git_commit or none, 'text'),
+        'as_of': as_of(),
+        'key_id': pseudonym_key_id(),
+        'target_name': audit_literal(target.name, 'text'),
+        'dbt_vars': audit_literal(tojson(invocation_args_dict.get('vars') or {}, sort_keys=true), 'text'),
+    }) -%}
+    {%- do records.append(invocation) -%}
+
+    {#- One record per result. Rows affected: what the adapter reported (seeds), else the rows
+        of a table the model just built. -#}
+    {%- for result in results -%}
+        {%- set node = result.node -%}
+        {%- set execute_timing = result.timing | selectattr('name', 'equalto', 'execute') | list -%}
+        {%- set timing = execute_timing[0] if execute_timing else (result.timing[-1] if result.timing else none) -%}
+        {%- set rows = (result.adapter_response or {}).get('rows_affected') -%}
+        {%- if rows is none and node.resource_type == 'model' and result.status == 'success'
+              and node.config.materialized == 'table' and node.relation_name -%}
+            {%- set rows_sql = '(select count(*) from ' ~ node.relation_name ~ ')' -%}
+        {%- else -%}
+            {%- set rows_sql = audit_literal(rows, 'int') -%}
+        {%- endif -%}
+        {%- set is_test = node.resource_type in ('test', 'unit_test') -%}
+        {%- set record = common.copy() -%}
+        {%- do record.update({
+            'record_type': audit_literal('test' if is_test else 'node', 'text'),
+            'unique_id': audit_literal(node.unique_id, 'text'),
+            'resource_type': audit_literal(node.resource_type, 'text'),
+            'node_name': audit_literal(node.name, 'text'),
+            'relation_name': audit_literal(node.relation_name or none, 'text'),
+            'status': audit_literal(result.status | string, 'text'),
+            'started_at': audit_literal(timing.started_at if timing else none, 'ts'),
+            'ended_at': audit_literal(timing.completed_at if timing else none, 'ts'),
+            'execution_ms': audit_literal(((result.execution_time or 0) * 1000) | round | int, 'int'),
+            'rows_affected': rows_sql,
+            'failures': audit_literal(result.failures, 'int'),
+            'message': audit_literal((result.message | string)[:1000] if result.message is not none else none, 'text'),
+        }) -%}
+        {%- do records.append(record) -%}
+    {%- endfor -%}
+
+    {%- set data_columns = columns | map(attribute=0) | reject('equalto', 'seq') | list -%}
+    {%- set insert_sql -%}
+        insert into {{ trail }} ({{ columns | map(attribute=0) | join(', ') }}, prev_hash, record_hash)
+        with recursive
+
+        head as (
+            select
+                coalesce(max(seq), 0) as seq,
+                coalesce(arg_max(record_hash, seq), repeat('0', 64)) as record_hash
+            from {{ trail }}
+        ),
+
+        incoming as (
+            {%- for record in records %}
+            select
+                {{ loop.index }} as ordinal,
+                {%- for name, kind in columns if name != 'seq' %}
+                {{ record.get(name) if record.get(name) is not none else audit_literal(none, kind) }} as {{ name }}{{ ',' if not loop.last }}
+                {%- endfor %}
+            {{ 'union all' if not loop.last }}
+            {%- endfor %}
+        ),
+
+        numbered as (
+            select head.seq + incoming.ordinal as seq, {{ data_columns | join(', ') }}
+            from incoming
+            cross join head
+        ),
+
+        canonical as (
+            select
+                *,
+                {%- for name, kind in columns %}
+                {{ duckdb__audit_canonical_line(name, kind) }}{{ ' ||' if not loop.last }}
+                {%- endfor %}
+                as canonical_text
+            from numbered
+        ),
+
+        chain (seq, record_hash) as (
+            select seq, record_hash from head
+            union all
+            select canonical.seq, sha256(chain.record_hash || canonical.canonical_text)
+            from chain
+            inner join canonical
+                on canonical.seq = chain.seq + 1
+        )
+
+        select
+            {%- for name, kind in columns %}
+            canonical.{{ name }},
+            {%- endfor %}
+            previous.record_hash as prev_hash,
+            current.record_hash as record_hash
+        from canonical
+        inner join chain as current
+            on current.seq = canonical.seq
+        inner join chain as previous
+            on previous.seq = canonical.seq - 1
+        order by canonical.seq
+    {%- endset -%}
+    {%- do run_query(insert_sql) -%}
+    {%- do run_query(audit_views_sql(trail)) -%}
+    {{ log("Audit trail: recorded invocation " ~ invocation_id ~ " and " ~ results | length ~ " results in " ~ trail, info=True) }}
+    select 1
+{%- endmacro %}
+
+
+{#- Views a reader queries instead of the raw trail: one per record type. -#}
+{% macro audit_views_sql(trail) -%}
+    create or replace view {{ trail.database }}.audit.invocations as
+    select seq, invocation_id, command, status, started_at, ended_at, execution_ms, message as result_summary,
+        result_count, dbt_version, adapter_type, adapter_version, engine_version, git_commit, as_of,
+        key_id, target_name, dbt_vars, record_hash
+    from {{ trail }} where record_type = 'invocation';
+    create or replace view {{ trail.database }}.audit.node_results as
+    select seq, invocation_id, unique_id, resource_type, node_name, relation_name, status, started_at,
+        ended_at, execution_ms, rows_affected, message, record_hash
+    from {{ trail }} where record_type = 'node';
+    create or replace view {{ trail.database }}.audit.test_results as
+    select seq, invocation_id, unique_id, node_name as test_name, status, failures, started_at,
+        ended_at, execution_ms, message, record_hash
+    from {{ trail }} where record_type = 'test';
+{%- endmacro %}

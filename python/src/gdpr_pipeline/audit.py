@@ -1,0 +1,325 @@
+"""The hash-chained audit trail in the vault (schema `audit`): reading it and verifying it.
+
+The on-run-end hook macros/audit/record_audit.sql appends one record per dbt invocation and
+one per node or test result to audit.trail. Each record's hash covers its own values and the
+hash of the record before it:
+
+    record_hash = sha256_hex(prev_hash || canonical(record))      (prev_hash of seq 1: 64 zeros)
+
+canonical(record) is one line per column of AUDIT_COLUMNS, in that order:
+``<column>=<n>:<text>\\n``, or ``<column>=~\\n`` for null, where <text> is the value as text
+(varchar as is, bigint in decimal, timestamp as ``%Y-%m-%dT%H:%M:%S.%fZ``) and <n> is its length
+in UTF-8 bytes. The macro computes this in SQL; this module recomputes it in Python, so a
+verifier needs nothing but the vault file and this page.
+
+What a chain proves, and what it does not: editing, deleting or reordering any record breaks
+the chain at that record, and so does truncating an invocation (its record states how many
+results follow). Someone who can write the vault could rewrite the whole tail and recompute
+every hash; the head hash each evidence build records (evidence/runs/*/evidence.json) is an
+anchor outside the vault that catches that, as long as the evidence is kept apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from gdpr_pipeline.project import Paths
+
+TRAIL = "audit.trail"
+GENESIS_HASH = "0" * 64
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+# Mirrors audit_columns() in macros/audit/record_audit.sql: (column, text|int|ts), in order.
+AUDIT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("seq", "int"),
+    ("record_type", "text"),
+    ("invocation_id", "text"),
+    ("recorded_at", "ts"),
+    ("command", "text"),
+    ("unique_id", "text"),
+    ("resource_type", "text"),
+    ("node_name", "text"),
+    ("relation_name", "text"),
+    ("status", "text"),
+    ("started_at", "ts"),
+    ("ended_at", "ts"),
+    ("execution_ms", "int"),
+    ("rows_affected", "int"),
+    ("failures", "int"),
+    ("message", "text"),
+    ("result_count", "int"),
+    ("dbt_version", "text"),
+    ("adapter_type", "text"),
+    ("adapter_version", "text"),
+    ("engine_version", "text"),
+    ("git_commit", "text"),
+    ("as_of", "ts"),
+    ("key_id", "text"),
+    ("target_name", "text"),
+    ("dbt_vars", "text"),
+)
+HASH_COLUMNS = ("prev_hash", "record_hash")
+
+
+class AuditTrailError(RuntimeError):
+    """The trail cannot be read at all (no vault, no audit schema, a changed table shape)."""
+
+
+def _as_text(value: Any, kind: str) -> str | None:
+    if value is None:
+        return None
+    if kind == "int":
+        return str(int(value))
+    if kind == "ts":
+        return value.strftime(TIMESTAMP_FORMAT)
+    return str(value)
+
+
+def canonical_text(record: Mapping[str, Any]) -> str:
+    """The canonical form of one record (see the module docstring)."""
+    lines = []
+    for name, kind in AUDIT_COLUMNS:
+        text = _as_text(record.get(name), kind)
+        lines.append(f"{name}=~\n" if text is None else f"{name}={len(text.encode())}:{text}\n")
+    return "".join(lines)
+
+
+def record_hash(prev_hash: str, record: Mapping[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + canonical_text(record)).encode()).hexdigest()
+
+
+def describe(record: Mapping[str, Any]) -> str:
+    """How a report names a record: its seq, type and what it is about."""
+    what = record.get("node_name") or record.get("command") or ""
+    return (
+        f"record seq {record.get('seq')} ({record.get('record_type')} {what}, "
+        f"invocation {record.get('invocation_id')})"
+    )
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A chain head written down outside the vault (by an evidence build)."""
+
+    seq: int
+    record_hash: str
+    genesis_hash: str
+    source: str
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    records: int
+    invocations: int
+    head_seq: int | None
+    head_hash: str | None
+    genesis_hash: str | None
+    broken_seq: int | None = None
+    problem: str | None = None
+    anchors_checked: int = 0
+
+    @property
+    def message(self) -> str:
+        if not self.ok:
+            return f"Audit trail BROKEN at {self.problem}"
+        if not self.records:
+            return "Audit trail is empty: no dbt invocation has been recorded yet."
+        return (
+            f"Audit trail intact: {self.records} records from {self.invocations} invocations, "
+            f"head seq {self.head_seq} hash {self.head_hash}; "
+            f"{self.anchors_checked} evidence anchor(s) matched."
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "records": self.records,
+            "invocations": self.invocations,
+            "head_seq": self.head_seq,
+            "head_hash": self.head_hash,
+            "genesis_hash": self.genesis_hash,
+            "broken_seq": self.broken_seq,
+            "problem": self.problem,
+            "anchors_checked": self.anchors_checked,
+            "message": self.message,
+        }
+
+
+def read_trail(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every record of audit.trail in seq order, as dicts; checks the table's shape first."""
+    try:
+        columns = [
+            row[0]
+            for row in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'audit' and table_name = 'trail' order by ordinal_position"
+            ).fetchall()
+        ]
+    except duckdb.Error as error:
+        raise AuditTrailError(f"Cannot read the audit schema: {error}") from error
+    if not columns:
+        raise AuditTrailError("The vault has no audit.trail table: no dbt run was recorded.")
+    expected = [name for name, _ in AUDIT_COLUMNS] + list(HASH_COLUMNS)
+    if columns != expected:
+        raise AuditTrailError(
+            f"audit.trail has columns {columns}, expected {expected}: the table was altered."
+        )
+    cursor = con.execute(f"select {', '.join(expected)} from {TRAIL} order by seq")
+    return [dict(zip(expected, row, strict=True)) for row in cursor.fetchall()]
+
+
+def verify_records(
+    records: Sequence[Mapping[str, Any]], anchors: Iterable[Anchor] = ()
+) -> VerifyResult:
+    """Walk the chain from seq 1 and report the first record that breaks it."""
+    genesis = records[0]["record_hash"] if records else None
+    invocations = sum(1 for r in records if r["record_type"] == "invocation")
+    head = records[-1] if records else None
+    base = {
+        "records": len(records),
+        "invocations": invocations,
+        "head_seq": head["seq"] if head else None,
+        "head_hash": head["record_hash"] if head else None,
+        "genesis_hash": genesis,
+    }
+
+    def broken(record: Mapping[str, Any] | None, seq: int, problem: str) -> VerifyResult:
+        named = describe(record) if record is not None else f"record seq {seq}"
+        return VerifyResult(ok=False, broken_seq=seq, problem=f"{named}: {problem}", **base)
+
+    previous_hash = GENESIS_HASH
+    open_invocation: Mapping[str, Any] | None = None
+    results_seen = 0
+
+    def invocation_complete() -> str | None:
+        if open_invocation is None or open_invocation["result_count"] is None:
+            return None
+        if results_seen != open_invocation["result_count"]:
+            return (
+                f"it declares {open_invocation['result_count']} results but "
+                f"{results_seen} follow it: result records were deleted"
+            )
+        return None
+
+    for expected_seq, record in enumerate(records, start=1):
+        seq = record["seq"]
+        if seq != expected_seq:
+            if seq > expected_seq:
+                missing = (
+                    f"seq {expected_seq}"
+                    if seq == expected_seq + 1
+                    else f"seqs {expected_seq}-{seq - 1}"
+                )
+                return broken(
+                    record,
+                    expected_seq,
+                    f"found where seq {expected_seq} belongs; {missing} deleted",
+                )
+            return broken(record, seq, f"out of order (expected seq {expected_seq})")
+        if record_hash(record["prev_hash"], record) != record["record_hash"]:
+            return broken(
+                record, seq, "its values do not match its hash: the record was edited or moved"
+            )
+        if record["prev_hash"] != previous_hash:
+            return broken(
+                record,
+                seq,
+                "its prev_hash is not the hash of the record before it: a record before it "
+                "was replaced, deleted or reordered",
+            )
+        if record["record_type"] == "invocation":
+            problem = invocation_complete()
+            if problem:
+                return broken(open_invocation, open_invocation["seq"], problem)
+            open_invocation, results_seen = record, 0
+        else:
+            if (
+                open_invocation is None
+                or record["invocation_id"] != open_invocation["invocation_id"]
+            ):
+                return broken(record, seq, "it does not follow the record of its invocation")
+            results_seen += 1
+        previous_hash = record["record_hash"]
+    problem = invocation_complete()
+    if problem:
+        return broken(open_invocation, open_invocation["seq"], problem)
+
+    by_seq = {r["seq"]: r for r in records}
+    checked = 0
+    for anchor in anchors:
+        record = by_seq.get(anchor.seq)
+        if record is None:
+            return broken(
+                None,
+                anchor.seq,
+                f"missing, but {anchor.source} recorded it as the chain's head: "
+                "the trail was truncated or replaced",
+            )
+        if genesis != anchor.genesis_hash:
+            return broken(
+                by_seq[1],
+                1,
+                f"its hash differs from the first record named in {anchor.source}: the trail "
+                "was replaced (if the warehouse was recreated on purpose, archive that evidence)",
+            )
+        if record["record_hash"] != anchor.record_hash:
+            return broken(
+                record,
+                anchor.seq,
+                f"its hash differs from the head recorded in {anchor.source}: "
+                "the trail was rewritten",
+            )
+        checked += 1
+    return VerifyResult(ok=True, anchors_checked=checked, **base)
+
+
+def read_anchors(evidence_dir: Path) -> list[Anchor]:
+    """The chain heads recorded by earlier evidence builds (evidence/runs/*/evidence.json)."""
+    anchors = []
+    for path in sorted(evidence_dir.glob("runs/*/evidence.json")):
+        try:
+            head = json.loads(path.read_text())["audit"]["anchor"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if head and head.get("seq") is not None:
+            anchors.append(
+                Anchor(
+                    seq=int(head["seq"]),
+                    record_hash=head["record_hash"],
+                    genesis_hash=head["genesis_hash"],
+                    source=str(path),
+                )
+            )
+    return anchors
+
+
+def connect_vault(paths: Paths) -> duckdb.DuckDBPyConnection:
+    if not paths.vault_db.exists():
+        raise AuditTrailError(f"{paths.vault_db} does not exist: run `dbt build` first.")
+    try:
+        return duckdb.connect(str(paths.vault_db), read_only=True)
+    except duckdb.Error as error:
+        raise AuditTrailError(f"Cannot open {paths.vault_db} read-only: {error}") from error
+
+
+def verify(paths: Paths, *, use_anchors: bool = True) -> VerifyResult:
+    """Recompute the chain from the vault, opened read-only, and check the evidence anchors."""
+    with connect_vault(paths) as con:
+        records = read_trail(con)
+    return verify_records(records, read_anchors(paths.evidence) if use_anchors else ())
+
+
+def jsonable(value: Any) -> Any:
+    """Timestamps as ISO text (UTC), for evidence.json."""
+    if isinstance(value, dt.datetime):
+        return value.strftime(TIMESTAMP_FORMAT)
+    return value
