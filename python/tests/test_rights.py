@@ -1,6 +1,6 @@
 """Data-subject rights end to end, on real dbt builds of the demo data.
 
-One module-scoped case: build, train a model, then erase one subject who is in the training set
+One module-scoped case: the demo build, a model trained on it, then erase one subject who is in the training set
 and the marketing audience, withdraw another's model_training consent, and rebuild. The tests
 scan every relation of both databases and the raw bytes of analytics.duckdb with their own
 plain scanner (not the code under test), and check what `models status` and `subject-report`
@@ -112,10 +112,8 @@ def case(demo_build: Build, tmp_path_factory: pytest.TempPathFactory) -> Case:
     paths = Paths(ROOT)
     seconds = {}
 
-    start = time.perf_counter()
-    build.dbt("build")
-    seconds["build"] = time.perf_counter() - start
-    assert build.returncode == 0, build.output[-3000:]
+    # Start from the session's demo warehouse (same raw data, same key): one build fewer.
+    shutil.copytree(demo_build.warehouse, build.warehouse)
 
     training = released_pseudonyms(build.analytics, "ml_training_set")
     audience = released_pseudonyms(build.analytics, "marketing_audience")
@@ -187,7 +185,7 @@ def test_erased_pseudonyms_are_in_no_analytics_relation_and_no_byte(case: Case) 
     assert [name for name, needle in needles.items() if needle in data] == []
     print(
         f"\nscanned {len(data):,} bytes of analytics.duckdb for {len(needles)} byte strings; "
-        f"build {case.seconds['build']:.1f}s, rebuild {case.seconds['rebuild']:.1f}s"
+        f"rebuild with the erasure {case.seconds['rebuild']:.1f}s"
     )
 
 
