@@ -52,6 +52,137 @@ def keys_init() -> None:
     typer.echo(f"{state} key file {paths.key_file} (key id {key.key_id}).")
 
 
+models_app = typer.Typer(no_args_is_help=True, help="Trained models and the data they used.")
+app.add_typer(models_app, name="models")
+erasure_app = typer.Typer(no_args_is_help=True, help="Record and verify erasure requests.")
+app.add_typer(erasure_app, name="erasure")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    raw_dir: Annotated[str, typer.Option(help="Raw data directory for the build.")] = "data/raw",
+    as_of: Annotated[str, typer.Option(help="Reference time of the build (UTC).")] = "",
+) -> None:
+    """Build every release with a new key; keep the current release until `keys cutover`."""
+    from gdpr_pipeline.rotation import RotationError, rotate
+
+    try:
+        result = rotate(Paths.discover(), raw_dir=raw_dir, as_of=as_of or None)
+    except (RotationError, keys.KeyProblem) as error:
+        _fail(str(error), 2)
+    made = "created" if result.created_next_key else "reused"
+    typer.echo(
+        f"Rotated: key id {result.previous_key_id} -> {result.next_key_id} "
+        f"(next key {made}: {result.next_key_source}).\n"
+        f"The release under the old key stays queryable at {result.previous_release} until "
+        "`gdpr-pipeline keys cutover`."
+    )
+
+
+@keys_app.command("cutover")
+def keys_cutover(
+    keep_retired_key: Annotated[
+        bool, typer.Option(help="Keep the old key as <key file>.retired-<key id>.")
+    ] = False,
+) -> None:
+    """Finish a rotation: remove the previous release and make the new key the key."""
+    from gdpr_pipeline.rotation import RotationError, cutover
+
+    try:
+        result = cutover(Paths.discover(), keep_retired_key=keep_retired_key)
+    except (RotationError, keys.KeyProblem) as error:
+        _fail(str(error), 2)
+    typer.echo(
+        f"Cut over to key id {result.key_id}; removed {result.removed_release}"
+        + (f"; old key kept at {result.retired_key_file}" if result.retired_key_file else "")
+        + "."
+    )
+    if result.models_under_previous_key:
+        typer.echo(
+            f"Models trained under key id {result.previous_key_id} (retrain them; their "
+            f"withdrawals can no longer be checked): {', '.join(result.models_under_previous_key)}"
+        )
+
+
+@models_app.command("status")
+def models_status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Each trained model, and whether its training subjects have withdrawn or been erased.
+
+    Exit code 0: all current; 1: a model must be retrained; 2: a model cannot be checked."""
+    import dataclasses
+    import json
+
+    from gdpr_pipeline import rights
+
+    try:
+        report = rights.models_status(Paths.discover())
+    except rights.RightsError as error:
+        _fail(str(error), 2)
+    if as_json:
+        typer.echo(json.dumps(dataclasses.asdict(report), indent=2))
+    else:
+        typer.echo(rights.render_status(report))
+    raise typer.Exit(report.exit_code)
+
+
+@app.command("subject-report")
+def subject_report(subject_id: str) -> None:
+    """Everything held about one subject, as one JSON document (GDPR Art. 15 and 20)."""
+    import json
+
+    from gdpr_pipeline import rights
+
+    try:
+        report = rights.subject_report(Paths.discover(), subject_id)
+    except (rights.RightsError, keys.KeyProblem) as error:
+        _fail(str(error))
+    typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+@erasure_app.command("request")
+def erasure_request(
+    subject_id: str,
+    raw_dir: Annotated[Path, typer.Option(help="Raw data directory.")] = Path("data/raw"),
+) -> None:
+    """Append an erasure request to the raw erasure_requests file (demo; the source app owns it)."""
+    from gdpr_pipeline import rights
+
+    try:
+        request_id = rights.request_erasure(raw_dir, subject_id)
+    except rights.RightsError as error:
+        _fail(str(error), 2)
+    typer.echo(f"Erasure request {request_id} recorded; the next `dbt build` applies it.")
+
+
+@erasure_app.command("verify")
+def erasure_verify(subject_id: str) -> None:
+    """Prove an erasure reached every relation and the file bytes; exit 1 when it did not."""
+    import json
+
+    from gdpr_pipeline import rights
+
+    try:
+        outcome = rights.verify_erasure(Paths.discover(), subject_id)
+    except (rights.RightsError, keys.KeyProblem) as error:
+        _fail(str(error), 2)
+    typer.echo(json.dumps(outcome, indent=2))
+    raise typer.Exit(0 if outcome["ok"] else 1)
+
+
+@erasure_app.command("compact-vault")
+def erasure_compact_vault() -> None:
+    """Rewrite vault.duckdb so freed blocks keep no erased bytes (run when no build runs)."""
+    from gdpr_pipeline import rights
+
+    try:
+        before, after = rights.compact_vault(Paths.discover())
+    except rights.RightsError as error:
+        _fail(str(error), 2)
+    typer.echo(f"Vault rewritten: {before:,} -> {after:,} bytes.")
+
+
 @app.command()
 def train() -> None:
     """Train on the latest ml_training_set in analytics.duckdb and write the model card."""

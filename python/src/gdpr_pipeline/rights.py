@@ -1,0 +1,796 @@
+"""Data-subject rights: access reports, erasure checks, and models to retrain.
+
+- `subject_report`: everything the warehouse holds about one subject (Art. 15 and 20), read
+  from the vault and checked against the published release, with the pseudonym per domain
+  computed from the key.
+- `models_status`: which trained models contain subjects who have since withdrawn, whose
+  consent has expired, or who were erased (Art. 7(3), 17).
+- `request_erasure`, `verify_erasure`, `compact_vault`: record an erasure request in the raw
+  file, prove after the next build that it reached every relation and the file bytes, and
+  rewrite the vault so no freed block still holds the erased identifiers.
+
+Nothing here writes the key or prints an identifier other than the one asked about.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import json
+import os
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from gdpr_pipeline import keys
+from gdpr_pipeline.project import Paths
+
+MODEL_PURPOSE = "model_training"
+TRAINING_VIEW = "ml_training_set"
+
+
+class RightsError(RuntimeError):
+    """The request cannot be answered; the message says why."""
+
+
+class UnknownSubject(RightsError):
+    """The vault holds no subject with this id."""
+
+
+class ErasedSubject(RightsError):
+    """The subject was erased: only the tombstone (pseudonyms, no identifier) is left."""
+
+
+# --- connections --------------------------------------------------------------------------
+
+
+def _vault(paths: Paths) -> duckdb.DuckDBPyConnection:
+    """The vault, read-only. Staging views read the raw files by the path given at build
+    time, which may be relative to the project root, so that is where DuckDB looks."""
+    if not paths.vault_db.exists():
+        raise RightsError(f"{paths.vault_db} does not exist: run `dbt build` first.")
+    con = duckdb.connect(str(paths.vault_db), read_only=True)
+    con.execute("set file_search_path = ?", [str(paths.root)])
+    return con
+
+
+def _analytics(paths: Paths) -> duckdb.DuckDBPyConnection:
+    if not paths.analytics_db.exists():
+        raise RightsError(f"{paths.analytics_db} does not exist: run `dbt build` first.")
+    return duckdb.connect(str(paths.analytics_db), read_only=True)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Release:
+    """The published release of the training set: what models are compared with."""
+
+    key_id: str
+    as_of: str
+    dbt_invocation_id: str
+    pseudonyms: frozenset[str]
+
+
+def current_release(paths: Paths) -> Release:
+    with _analytics(paths) as con:
+        row = con.execute(
+            "select key_id, cast(as_of as varchar), dbt_invocation_id from release_metadata "
+            "where model_name = ? and version = latest_version",
+            [TRAINING_VIEW],
+        ).fetchone()
+        if row is None:
+            raise RightsError(f"{paths.analytics_db} has no release of {TRAINING_VIEW}.")
+        released = con.execute(f"select subject_pseudonym from {TRAINING_VIEW}").fetchall()
+    return Release(row[0], row[1], row[2], frozenset(r[0] for r in released))
+
+
+def key_for(paths: Paths, key_id: str) -> keys.Key | None:
+    """The key with this id if one is within reach (in use, next, or retired); never a guess."""
+    return keys.available_keys(paths.key_file).get(key_id)
+
+
+# --- trained models -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    model_id: str
+    directory: Path
+    card: dict[str, Any] = field(repr=False)
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        return self.card.get("provenance", {})
+
+    @property
+    def key_id(self) -> str | None:
+        return self.provenance.get("key_id")
+
+    @property
+    def domain(self) -> str:
+        return self.provenance.get("pseudonym_domain", MODEL_PURPOSE)
+
+    def pseudonyms(self) -> list[str] | None:
+        path = self.directory / "training_pseudonyms.txt"
+        return path.read_text().split() if path.exists() else None
+
+    def integrity_problem(self) -> str | None:
+        """Why the stored pseudonym list cannot be trusted, or None when it matches the card."""
+        from gdpr_pipeline.train import pseudonym_digest
+
+        stored = self.pseudonyms()
+        if stored is None:
+            return "training_pseudonyms.txt is missing"
+        expected = self.provenance.get("training_pseudonyms_sha256")
+        if expected is None:
+            return "the model card records no training_pseudonyms_sha256"
+        if pseudonym_digest(stored) != expected:
+            return "training_pseudonyms.txt does not match the digest in the model card"
+        if len(stored) != self.provenance.get("training_subjects", len(stored)):
+            return "training_pseudonyms.txt has a different count than the model card"
+        return None
+
+
+def trained_models(paths: Paths) -> list[TrainedModel]:
+    """Every model under artifacts/models/ that has a model card, oldest first."""
+    found = []
+    for card_file in sorted(paths.models.glob("*/model_card.json")):
+        card = json.loads(card_file.read_text())
+        found.append(
+            TrainedModel(card.get("model_id", card_file.parent.name), card_file.parent, card)
+        )
+    return found
+
+
+@dataclass
+class ModelStatus:
+    """How a model's training subjects stand in the current release.
+
+    Counted over the model's training pseudonyms, after the list is verified against the
+    card's digest:
+    - not_in_release: not in the current `ml_training_set` (any reason);
+    - erased: in the tombstone (an erasure request), under the release's key;
+    - withdrawn_or_expired: not in the release, not erased, and not eligible for
+      model_training at the release's as_of: consent withdrawn or expired (or a grant that no
+      longer counts);
+    - suppressed_still_consenting: not in the release only because generalization suppressed
+      them; their consent stands, so they do not force a retrain.
+    must_retrain: erased + withdrawn_or_expired > 0, or the list fails verification. None
+    when it cannot be told (another key and no way to compare).
+    """
+
+    model_id: str
+    created_at: str | None
+    view: str | None
+    version: int | None
+    key_id: str | None
+    as_of: str | None
+    training_subjects: int
+    list_verified: bool
+    compared_with: str | None = None
+    still_released: int | None = None
+    not_in_release: int | None = None
+    erased: int | None = None
+    withdrawn_or_expired: int | None = None
+    suppressed_still_consenting: int | None = None
+    must_retrain: bool | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _VaultView:
+    """What the vault knows about model_training under the release's key."""
+
+    eligible: dict[str, str]  # subject_id -> pseudonym, subjects eligible at as_of
+    tombstone: frozenset[str]
+
+
+def _vault_view(paths: Paths, release: Release) -> tuple[_VaultView | None, str | None]:
+    """The vault's eligibility and tombstone, if the vault is there and from the same build."""
+    if not paths.vault_db.exists():
+        return None, "the vault is not available here, so suppression cannot be told apart"
+    with _vault(paths) as con:
+        vault_release = {
+            r[0]
+            for r in con.execute(
+                f"select subject_pseudonym from releases.{TRAINING_VIEW}"
+            ).fetchall()
+        }
+        eligible = dict(
+            con.execute(
+                "select subject_id, subject_pseudonym from intermediate.int_subject_pseudonyms "
+                "where pseudonym_domain = ? and key_id = ?",
+                [MODEL_PURPOSE, release.key_id],
+            ).fetchall()
+        )
+        tombstone = frozenset(
+            r[0]
+            for r in con.execute(
+                "select subject_pseudonym from staging.stg_app__erasure_requests "
+                "where pseudonym_domain = ? and key_id = ?",
+                [MODEL_PURPOSE, release.key_id],
+            ).fetchall()
+        )
+    if vault_release != release.pseudonyms:
+        return None, (
+            "the vault is from another build than the published release (a later build "
+            "failed?), so only the release is used"
+        )
+    return _VaultView(eligible, tombstone), None
+
+
+def model_status(
+    model: TrainedModel, release: Release, vault: _VaultView | None, paths: Paths
+) -> ModelStatus:
+    p = model.provenance
+    status = ModelStatus(
+        model_id=model.model_id,
+        created_at=model.card.get("created_at"),
+        view=p.get("view"),
+        version=p.get("version"),
+        key_id=model.key_id,
+        as_of=p.get("as_of"),
+        training_subjects=int(p.get("training_subjects", 0)),
+        list_verified=False,
+    )
+    problem = model.integrity_problem()
+    if problem:
+        status.notes.append(problem + "; the model cannot be audited: retrain it")
+        status.must_retrain = True
+        return status
+    status.list_verified = True
+    trained = set(model.pseudonyms() or [])
+
+    if model.key_id == release.key_id:
+        released = set(release.pseudonyms)
+        eligible = set(vault.eligible.values()) if vault else None
+        tombstone = set(vault.tombstone) if vault else None
+        status.compared_with = f"the current release (key id {release.key_id})"
+    else:
+        key = key_for(paths, model.key_id or "")
+        if key is None or vault is None:
+            status.notes.append(
+                f"trained under key id {model.key_id}, but the current release uses key id "
+                f"{release.key_id}: comparing needs the previous key ({model.key_id}), which is "
+                "not within reach. Run `models status` during a rotation, before `keys "
+                "cutover`, or cut over with --keep-retired-key; otherwise retrain the model."
+            )
+            return status
+        # Translate the release into the model's key through the vault's subject ids.
+        released = {
+            keys.pseudonym(key.secret, model.domain, subject_id)
+            for subject_id, current in vault.eligible.items()
+            if current in release.pseudonyms
+        }
+        eligible = {
+            keys.pseudonym(key.secret, model.domain, subject_id) for subject_id in vault.eligible
+        }
+        tombstone = None
+        status.compared_with = (
+            f"the current release (key id {release.key_id}), translated to the model's key "
+            f"id {model.key_id} with the previous key"
+        )
+        status.notes.append(
+            "the tombstone holds current-key pseudonyms only, so erased subjects are counted "
+            "in withdrawn_or_expired"
+        )
+
+    missing = trained - released
+    status.still_released = len(trained & released)
+    status.not_in_release = len(missing)
+    if tombstone is not None:
+        status.erased = len(missing & tombstone)
+    if eligible is not None:
+        status.suppressed_still_consenting = len(missing & eligible)
+        status.withdrawn_or_expired = len(missing - eligible - (tombstone or set()))
+        status.must_retrain = (status.erased or 0) + status.withdrawn_or_expired > 0
+    else:
+        # Without the vault, a subject missing from the release may have been suppressed or
+        # may have withdrawn; count it as a reason to retrain rather than guess.
+        status.must_retrain = status.not_in_release > 0
+    return status
+
+
+@dataclass
+class StatusReport:
+    release: dict[str, Any] | None
+    models: list[ModelStatus]
+    notes: list[str]
+
+    @property
+    def exit_code(self) -> int:
+        """0: every model is current; 1: a model must be retrained; 2: one cannot be told."""
+        if any(m.must_retrain for m in self.models):
+            return 1
+        if any(m.must_retrain is None for m in self.models):
+            return 2
+        return 0
+
+
+def models_status(paths: Paths) -> StatusReport:
+    models = trained_models(paths)
+    release = current_release(paths)
+    vault, note = _vault_view(paths, release)
+    return StatusReport(
+        release={
+            "key_id": release.key_id,
+            "as_of": release.as_of,
+            "dbt_invocation_id": release.dbt_invocation_id,
+            "released_subjects": len(release.pseudonyms),
+        },
+        models=[model_status(m, release, vault, paths) for m in models],
+        notes=[note] if note else [],
+    )
+
+
+# --- access report ------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _release_key(paths: Paths, release_key_id: str) -> keys.Key:
+    key = key_for(paths, release_key_id)
+    if key is None:
+        in_use = keys.load_key(key_file=paths.key_file)
+        raise RightsError(
+            f"The published release was built with key id {release_key_id}; the key within "
+            f"reach has key id {in_use.key_id}. Use the key the release was built with."
+        )
+    return key
+
+
+def _tombstone_requests(
+    con: duckdb.DuckDBPyConnection, key: keys.Key, subject_id: str
+) -> list[dict[str, Any]]:
+    pseudonyms = {
+        keys.pseudonym(key.secret, domain, subject_id)
+        for (domain,) in con.execute("select purpose from registry.purposes").fetchall()
+    }
+    return _rows(
+        con,
+        "select distinct request_id, received_at from staging.stg_app__erasure_requests "
+        "where key_id = ? and list_contains(?, subject_pseudonym) order by received_at",
+        [key.key_id, sorted(pseudonyms)],
+    )
+
+
+def subject_report(paths: Paths, subject_id: str) -> dict[str, Any]:
+    """Everything held about one subject, as one JSON-ready document."""
+    release = current_release(paths)
+    key = _release_key(paths, release.key_id)
+    as_of = dt.datetime.fromisoformat(release.as_of)
+    with _vault(paths) as vault:
+        identity = _rows(
+            vault, "select * from staging.stg_app__subjects where subject_id = ?", [subject_id]
+        )
+        if not identity:
+            requests = _tombstone_requests(vault, key, subject_id)
+            if requests:
+                first = requests[0]
+                raise ErasedSubject(
+                    f"Subject {subject_id} has been erased (request {first['request_id']}, "
+                    f"received {first['received_at']}): the warehouse holds no data about it, "
+                    "only a tombstone of its pseudonyms."
+                )
+            raise UnknownSubject(f"Subject {subject_id} is not known to the vault.")
+        by_subject = "where subject_id = ?"
+        events = _rows(
+            vault,
+            "select event_id, purpose, action, policy_version, channel, recorded_at, "
+            "rejection_reason, rejection_reason is null as is_valid, "
+            f"recorded_at > ? as is_after_as_of from intermediate.int_consent_events_classified "
+            f"{by_subject} order by recorded_at nulls last, event_id",
+            [as_of, subject_id],
+        )
+        intervals = _rows(
+            vault,
+            "select purpose, opened_by_event_id, closed_by_event_id, close_reason, "
+            "policy_version, channel, grants_in_interval, valid_from, valid_to, "
+            "valid_from <= ? and (valid_to is null or valid_to > ?) as stands_at_as_of "
+            f"from intermediate.int_consent_events_to_intervals {by_subject} "
+            "order by purpose, valid_from",
+            [as_of, as_of, subject_id],
+        )
+        standing = {
+            row["purpose"]: row
+            for row in _rows(
+                vault,
+                "select purpose, lawful_basis, is_eligible, basis_event_id, consent_valid_from, "
+                f"consent_valid_to from intermediate.int_subjects_purpose_eligibility {by_subject}",
+                [subject_id],
+            )
+        }
+        purchases = _rows(
+            vault,
+            "select purchase_id, category, amount_eur, purchased_at, rejection_reason "
+            f"from intermediate.int_purchases_classified {by_subject} "
+            "order by purchased_at, purchase_id",
+            [subject_id],
+        )
+        quarantined = _rows(
+            vault,
+            "select source_table, record_id, rejection_reason, raw_record "
+            f"from quarantine.quarantine_records {by_subject} order by source_table, record_id",
+            [subject_id],
+        )
+        purposes = _rows(
+            vault,
+            "select purpose, description, lawful_basis, consent_valid_days, retention_days "
+            "from registry.purposes order by purpose",
+            [],
+        )
+        vault_pseudonyms = dict(
+            vault.execute(
+                "select pseudonym_domain, subject_pseudonym from "
+                "intermediate.int_subject_pseudonyms where subject_id = ? and key_id = ?",
+                [subject_id, key.key_id],
+            ).fetchall()
+        )
+
+    with _analytics(paths) as analytics:
+        releases = _rows(
+            analytics,
+            "select release_name, model_name, version, latest_version, purpose "
+            "from release_metadata order by release_name",
+            [],
+        )
+        per_subject = {
+            r[0]
+            for r in analytics.execute(
+                "select table_name from information_schema.columns "
+                "where column_name = 'subject_pseudonym'"
+            ).fetchall()
+        }
+        purpose_entries = []
+        for purpose in purposes:
+            name = purpose["purpose"]
+            pseudonym = keys.pseudonym(key.secret, name, subject_id)
+            eligibility = standing.get(name, {})
+            data_used_from = as_of - dt.timedelta(days=int(purpose["retention_days"]))
+            valid = [p for p in purchases if p["rejection_reason"] is None]
+            in_window = [p for p in valid if data_used_from <= p["purchased_at"] < as_of]
+            views = []
+            for rel in (r for r in releases if r["purpose"] == name):
+                view = {
+                    "release": rel["release_name"],
+                    "model": rel["model_name"],
+                    "version": rel["version"],
+                    "is_latest": rel["version"] == rel["latest_version"],
+                    "row_per_subject": rel["release_name"] in per_subject,
+                }
+                if view["row_per_subject"]:
+                    count = analytics.execute(
+                        f"select count(*) from {_quote(rel['release_name'])} "
+                        "where subject_pseudonym = ?",
+                        [pseudonym],
+                    ).fetchone()[0]
+                    view["subject_present"] = count > 0
+                else:
+                    view["subject_present"] = None
+                    view["note"] = (
+                        "aggregates only, no row per subject; the subject's purchases in the "
+                        "retention window count towards cells of at least k subjects"
+                        if eligibility.get("is_eligible") and in_window
+                        else "aggregates only; none of the subject's data is in them"
+                    )
+                views.append(view)
+            purpose_entries.append(
+                {
+                    "purpose": name,
+                    "description": purpose["description"],
+                    "lawful_basis": purpose["lawful_basis"],
+                    "is_eligible_at_as_of": eligibility.get("is_eligible"),
+                    "basis_event_id": eligibility.get("basis_event_id"),
+                    "consent_valid_from": eligibility.get("consent_valid_from"),
+                    "consent_valid_to": eligibility.get("consent_valid_to"),
+                    "pseudonym_domain": name,
+                    "pseudonym": pseudonym,
+                    "pseudonym_matches_vault": (
+                        vault_pseudonyms[name] == pseudonym if name in vault_pseudonyms else None
+                    ),
+                    "released_views": views,
+                    "in_released_views": [v["release"] for v in views if v["subject_present"]],
+                    "retention": {
+                        "retention_days": purpose["retention_days"],
+                        "as_of": as_of,
+                        "data_used_from": data_used_from,
+                        "rule": "data recorded before data_used_from is not used for the purpose",
+                        "note": "purchase counts matter only to purposes whose releases read "
+                        "purchases (model_training features, analytics aggregates)",
+                        "purchases_in_window": len(in_window),
+                        "purchases_before_window": sum(
+                            1 for p in valid if p["purchased_at"] < data_used_from
+                        ),
+                    },
+                }
+            )
+
+    models = []
+    for model in trained_models(paths):
+        entry: dict[str, Any] = {
+            "model_id": model.model_id,
+            "created_at": model.card.get("created_at"),
+            "view": model.provenance.get("view"),
+            "version": model.provenance.get("version"),
+            "key_id": model.key_id,
+            "as_of": model.provenance.get("as_of"),
+        }
+        model_key = key_for(paths, model.key_id or "")
+        problem = model.integrity_problem()
+        if problem:
+            entry["trained_on_subject"] = None
+            entry["note"] = problem
+        elif model_key is None:
+            entry["trained_on_subject"] = None
+            entry["note"] = f"trained under key id {model.key_id}, which is not within reach"
+        else:
+            mine = keys.pseudonym(model_key.secret, model.domain, subject_id)
+            entry["trained_on_subject"] = mine in set(model.pseudonyms() or [])
+        models.append(entry)
+
+    report = {
+        "report": "GDPR Art. 15 access and Art. 20 portability: data held about one subject",
+        "subject_id": subject_id,
+        "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "release": {
+            "as_of": as_of,
+            "key_id": release.key_id,
+            "dbt_invocation_id": release.dbt_invocation_id,
+        },
+        "identity": identity[0],
+        "consent": {
+            "events": events,
+            "intervals": intervals,
+            "current": list(standing.values()),
+        },
+        "purchases": purchases,
+        "quarantined_records": quarantined,
+        "purposes": purpose_entries,
+        "models": models,
+        "notes": [
+            "Pseudonyms are keyed HMAC-SHA256 values: pseudonymous, not anonymous.",
+            "Consent events recorded after as_of do not count for this release.",
+        ],
+    }
+    return _jsonable(report)
+
+
+# --- erasure ------------------------------------------------------------------------------
+
+
+def request_erasure(
+    raw_dir: Path,
+    subject_id: str,
+    *,
+    request_id: str | None = None,
+    received_at: dt.datetime | None = None,
+) -> str:
+    """Append an erasure request to the raw erasure_requests file (csv or parquet).
+
+    In production the source application writes this file; this is for the demo and tests.
+    The next build erases the subject from every relation; returns the request id."""
+    received = (received_at or dt.datetime.now(dt.UTC)).replace(tzinfo=None, microsecond=0)
+    request_id = request_id or f"ER-{received:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+    csv_path, parquet_path = raw_dir / "erasure_requests.csv", raw_dir / "erasure_requests.parquet"
+    if csv_path.exists():
+        text = csv_path.read_text(encoding="utf-8")
+        with csv_path.open("a", encoding="utf-8", newline="") as handle:
+            if text and not text.endswith("\n"):
+                handle.write("\n")
+            csv.writer(handle, lineterminator="\n").writerow(
+                [request_id, subject_id, received.isoformat(sep=" ")]
+            )
+    elif parquet_path.exists():
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(parquet_path)
+        row = {"request_id": [request_id], "subject_id": [subject_id], "received_at": [received]}
+        added = pa.Table.from_pydict(row).cast(table.schema.select(list(row)))
+        for name in table.column_names:
+            if name not in row:
+                added = added.append_column(name, pa.nulls(1, table.schema.field(name).type))
+        tmp = parquet_path.with_name(parquet_path.name + ".tmp")
+        pq.write_table(pa.concat_tables([table, added.select(table.column_names)]), tmp)
+        os.replace(tmp, parquet_path)
+    else:
+        raise RightsError(f"No erasure_requests.csv or erasure_requests.parquet in {raw_dir}.")
+    return request_id
+
+
+def relations_containing(
+    con: duckdb.DuckDBPyConnection, needles: Iterable[str]
+) -> dict[str, list[str]]:
+    """`schema.relation.column` -> the needles found in it, over every column (cast to text)
+    of every table and view in the database. Nothing is excluded."""
+    needles = sorted(set(needles))
+    relations = con.execute(
+        "select schema_name, table_name from duckdb_tables() where not internal "
+        "union all select schema_name, view_name from duckdb_views() where not internal "
+        "order by all"
+    ).fetchall()
+    hits: dict[str, list[str]] = {}
+    for schema, relation in relations:
+        qualified = f"{_quote(schema)}.{_quote(relation)}"
+        columns = [r[0] for r in con.execute(f"describe {qualified}").fetchall()]
+        probes = [(column, needle) for column in columns for needle in needles]
+        if not probes:
+            continue
+        found = con.execute(
+            "select "
+            + ", ".join(
+                f"coalesce(bool_or(contains(lower(cast({_quote(column)} as varchar)), "
+                f"${i + 1})), false)"
+                for i, (column, _) in enumerate(probes)
+            )
+            + f" from {qualified}",
+            [needle.lower() for _, needle in probes],
+        ).fetchone()
+        for (column, needle), hit in zip(probes, found, strict=True):
+            if hit:
+                hits.setdefault(f"{schema}.{relation}.{column}", []).append(needle)
+    return hits
+
+
+def file_occurrences(path: Path, needles: dict[str, bytes]) -> dict[str, int]:
+    """How often each byte string occurs in a file's raw bytes."""
+    data = path.read_bytes()
+    return {name: data.count(needle) for name, needle in needles.items()}
+
+
+def pseudonym_needles(secret: bytes, domains: Iterable[str], subject_id: str) -> dict[str, bytes]:
+    """A subject's pseudonyms as they could sit in a file: lowercase and uppercase hex text,
+    and the 32 raw bytes of the digest."""
+    needles: dict[str, bytes] = {}
+    for domain in domains:
+        hexa = keys.pseudonym(secret, domain, subject_id)
+        needles[f"{domain}:hex"] = hexa.encode()
+        needles[f"{domain}:HEX"] = hexa.upper().encode()
+        needles[f"{domain}:raw32"] = bytes.fromhex(hexa)
+    return needles
+
+
+def verify_erasure(paths: Paths, subject_id: str) -> dict[str, Any]:
+    """Proof that an erased subject is gone: no relation of either database holds its id or
+    any of its pseudonyms, no byte of analytics.duckdb (or a previous release kept during a
+    rotation) holds them, the tombstone does, and the vault file holds no freed copy."""
+    release = current_release(paths)
+    key = _release_key(paths, release.key_id)
+    with _vault(paths) as vault:
+        domains = [r[0] for r in vault.execute("select purpose from registry.purposes").fetchall()]
+        requests = _tombstone_requests(vault, key, subject_id)
+        pseudonyms = [keys.pseudonym(key.secret, d, subject_id) for d in domains]
+        vault_hits = relations_containing(vault, [subject_id])
+    with _analytics(paths) as analytics:
+        analytics_hits = relations_containing(analytics, [subject_id, *pseudonyms])
+    needles = {
+        **pseudonym_needles(key.secret, domains, subject_id),
+        "subject_id": subject_id.encode(),
+    }
+    analytics_bytes = {k: v for k, v in file_occurrences(paths.analytics_db, needles).items() if v}
+    previous = {}
+    for kept in sorted(paths.warehouse.glob("analytics.previous-*.duckdb")):
+        kept_key = key_for(
+            paths, kept.name.removeprefix("analytics.previous-").removesuffix(".duckdb")
+        )
+        kept_needles = {"subject_id": subject_id.encode()}
+        if kept_key is not None:
+            kept_needles.update(pseudonym_needles(kept_key.secret, domains, subject_id))
+        previous[kept.name] = {k: v for k, v in file_occurrences(kept, kept_needles).items() if v}
+    vault_bytes = file_occurrences(paths.vault_db, {"subject_id": subject_id.encode()})[
+        "subject_id"
+    ]
+    outcome = {
+        "subject_id": subject_id,
+        "release": {"as_of": release.as_of, "key_id": release.key_id},
+        "tombstone_requests": requests,
+        "vault_relations_holding_subject_id": vault_hits,
+        "analytics_relations_holding_subject": analytics_hits,
+        "analytics_file_occurrences": analytics_bytes,
+        "analytics_file_bytes_scanned": paths.analytics_db.stat().st_size,
+        "previous_release_files": previous,
+        "vault_file_freed_copies": vault_bytes,
+    }
+    problems = []
+    if not requests:
+        problems.append(
+            "no erasure request for this subject in the tombstone (key id "
+            f"{key.key_id}); append one to the raw erasure_requests and rebuild"
+        )
+    if vault_hits or analytics_hits or analytics_bytes:
+        problems.append("the subject is still in a relation or in analytics.duckdb: rebuild")
+    if any(previous.values()):
+        problems.append(
+            "a previous release kept for a key rotation still holds the subject: "
+            "finish the rotation with `gdpr-pipeline keys cutover`"
+        )
+    if vault_bytes:
+        problems.append(
+            f"vault.duckdb still holds {vault_bytes} freed copies of the subject id: "
+            "run `gdpr-pipeline erasure compact-vault`"
+        )
+    outcome["problems"] = problems
+    outcome["ok"] = not problems
+    return _jsonable(outcome)
+
+
+def compact_vault(paths: Paths) -> tuple[int, int]:
+    """Rewrite vault.duckdb into a new file and rename it into place, so no freed block keeps
+    the bytes of rows a rebuild dropped (erased subjects). Run it when no build is running.
+    Returns the file size before and after."""
+    if not paths.vault_db.exists():
+        raise RightsError(f"{paths.vault_db} does not exist.")
+    before = paths.vault_db.stat().st_size
+    fresh = paths.vault_db.with_name(paths.vault_db.name + ".compacting")
+    for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    with duckdb.connect() as con:
+        con.execute(f"attach {_literal(paths.vault_db)} as vault (read_only)")
+        con.execute(f"attach {_literal(fresh)} as vault_compacting")
+        con.execute("copy from database vault to vault_compacting")
+        con.execute("detach vault_compacting")
+        con.execute("detach vault")
+    os.replace(fresh, paths.vault_db)
+    paths.vault_db.with_name(paths.vault_db.name + ".wal").unlink(missing_ok=True)
+    return before, paths.vault_db.stat().st_size
+
+
+def render_status(report: StatusReport) -> str:
+    """models status as text for a terminal."""
+    lines = []
+    if report.release:
+        r = report.release
+        lines.append(
+            f"Current release of {TRAINING_VIEW}: key id {r['key_id']}, as_of {r['as_of']}, "
+            f"{r['released_subjects']} subjects."
+        )
+    lines += [f"Note: {note}" for note in report.notes]
+    if not report.models:
+        lines.append("No trained models under artifacts/models/.")
+    for m in report.models:
+        verdict = {True: "MUST RETRAIN", False: "ok", None: "CANNOT TELL"}[m.must_retrain]
+        lines.append(
+            f"{m.model_id}: {verdict}  (key id {m.key_id}, as_of {m.as_of}, "
+            f"{m.training_subjects} training subjects, list "
+            f"{'verified' if m.list_verified else 'NOT verified'})"
+        )
+        if m.not_in_release is not None:
+            lines.append(
+                f"    not in the current release: {m.not_in_release} = erased "
+                f"{_count(m.erased)} + withdrawn or expired {_count(m.withdrawn_or_expired)} + "
+                f"suppressed but still consenting {_count(m.suppressed_still_consenting)}"
+            )
+        lines += [f"    {note}" for note in m.notes]
+    return "\n".join(lines)
+
+
+def _count(value: int | None) -> str:
+    return "?" if value is None else str(value)
