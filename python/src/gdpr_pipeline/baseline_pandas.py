@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import sys
@@ -46,7 +47,7 @@ FEATURE_DAYS = 365
 
 def band_labels(edges: list[int]) -> list[str]:
     """'18-29', '30-39', ..., '70+', the labels the warehouse's band() macro gives."""
-    labels = [f"{lo}-{hi - 1}" for lo, hi in zip(edges, edges[1:], strict=False)]
+    labels = [f"{lo}-{hi - 1}" for lo, hi in itertools.pairwise(edges)]
     return [*labels, f"{edges[-1]}+"]
 
 
@@ -127,9 +128,10 @@ def run(raw_dir: Path, out_file: Path, as_of: str, purposes_csv: Path) -> dict[s
     # Bands: generalized quasi-identifiers.
     birth = pd.to_datetime(training["birth_date"])
     age = as_of_ts.year - birth.dt.year
-    age -= ((birth.dt.month > as_of_ts.month) | (
-        (birth.dt.month == as_of_ts.month) & (birth.dt.day > as_of_ts.day)
-    )).astype(int)
+    age -= (
+        (birth.dt.month > as_of_ts.month)
+        | ((birth.dt.month == as_of_ts.month) & (birth.dt.day > as_of_ts.day))
+    ).astype(int)
     training["age_band"] = bands(age, AGE_EDGES)
     training["income_band"] = bands(training["annual_income_eur"].astype("float64"), INCOME_EDGES)
     groups = pd.read_csv(purposes_csv.with_name("country_groups.csv"))
