@@ -483,6 +483,13 @@ def dbt_build(
 ) -> dict[str, Any]:
     """One `dbt build` into the run's warehouse, with per-stage timings from run_results."""
     command = dbt_command(root, run_dir, "build", raw_dir=raw_dir, target=target)
+    if target == "spark":
+        # The Spark target runs through the CLI, which starts the session and sets the pads.
+        command = [
+            str(Path(sys.executable).with_name("gdpr-pipeline")),
+            "spark-build",
+            *command[1:],
+        ]
     measured = run_measured(
         command, env=env, cwd=root, log_path=run_dir / f"{name}.log", timeout_s=timeout_s
     )
@@ -656,8 +663,10 @@ def spark_target(root: Path) -> str | None:
         return "pending: profiles.yml has no spark target yet (the Spark target is another branch)"
     try:
         import pyspark  # noqa: F401
+
+        import gdpr_pipeline.spark_session  # noqa: F401
     except ImportError:
-        return "pending: pyspark is not installed (pip install -e 'python[spark]')"
+        return "pending: pyspark or gdpr_pipeline.spark_session is missing (pip install -e 'python[spark]')"
     return None
 
 
@@ -725,111 +734,85 @@ def evaluate_targets(size: int, entry: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _fmt_s(value: Any) -> str:
-    return f"{value:8.1f}" if isinstance(value, int | float) else f"{'-':>8}"
+    return f"{value:.1f}" if isinstance(value, int | float) else "-"
+
+
+def _table_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) rows for one size, in the order the table prints them."""
+    rows = [("dbt parse, cold (s)", _fmt_s(entry.get("dbt_parse_cold", {}).get("wall_s")))]
+    data = entry["data"]
+    rows.append(
+        ("generate (s)", _fmt_s(data["generate_s"]) + (" reused" if data["reused"] else ""))
+    )
+    for build in ("full_build", "incremental_build"):
+        record = entry.get(build, {})
+        label = build.replace("_", " ")
+        for stage, timing in record.get("stages", {}).items():
+            rows.append((f"{label}: {stage} (s, wall)", _fmt_s(timing["wall_s"])))
+        failed = "" if record.get("returncode", 0) == 0 else " FAILED"
+        rows += [
+            (f"{label}: dbt overhead (s)", _fmt_s(record.get("dbt_overhead_s"))),
+            (f"{label}: TOTAL (s)", _fmt_s(record.get("wall_s")) + failed),
+            (f"{label}: CPU of dbt (s)", _fmt_s(record.get("cpu_s"))),
+            (f"{label}: peak RSS (GB)", f"{record.get('peak_rss_bytes', 0) / 1e9:.2f}"),
+            (f"{label}: other load (cores)", f"{record.get('other_busy_cores', 0):.2f}"),
+        ]
+    pseudonyms = entry.get("pseudonyms", {})
+    pandas = entry.get("pandas", {})
+    pandas_ok = pandas.get("returncode") == 0
+    spark = entry.get("spark", {})
+    rows += [
+        ("input rows per second (full build)", f"{entry.get('rows_per_second', 0):,}"),
+        (
+            "vault.duckdb (MB)",
+            f"{entry.get('database_bytes', {}).get('vault.duckdb', 0) / 1e6:.0f}",
+        ),
+        (
+            "analytics.duckdb (MB)",
+            f"{entry.get('database_bytes', {}).get('analytics.duckdb', 0) / 1e6:.0f}",
+        ),
+        ("pseudonyms per second", f"{pseudonyms.get('per_second_median', 0):,}"),
+        ("pseudonyms per CPU-second", f"{pseudonyms.get('per_cpu_second') or 0:,}"),
+        (
+            "pandas (s)",
+            _fmt_s(pandas.get("wall_s")) if pandas_ok else ("FAILED" if pandas else "skipped"),
+        ),
+        ("pandas CPU (s)", _fmt_s(pandas.get("cpu_s"))),
+        ("pandas peak RSS (GB)", f"{pandas.get('peak_rss_bytes', 0) / 1e9:.2f}"),
+        (
+            "dbt full build / pandas",
+            f"{entry['full_build']['wall_s'] / pandas['wall_s']:.2f}" if pandas_ok else "-",
+        ),
+        (
+            "spark 1M (s)",
+            _fmt_s(spark["wall_s"]) if "wall_s" in spark else ("pending" if spark else "-"),
+        ),
+    ]
+    return rows
 
 
 def print_table(results: dict[str, Any]) -> None:
     sizes = list(results["sizes"])
-    header = f"{'':44}" + "".join(f"{int(s):>14,}" for s in sizes)
-    print("\n" + header)
-    print("-" * len(header))
-
-    def row(label: str, values: list[str]) -> None:
-        print(f"{label:44}" + "".join(f"{v:>14}" for v in values))
-
-    entries = [results["sizes"][s] for s in sizes]
-    row(
-        "generate (s)",
-        [
-            f"{e['data']['generate_s']:.1f}" + (" (reused)" if e["data"].get("reused") else "")
-            for e in entries
-        ],
+    columns = [dict(_table_rows(results["sizes"][s])) for s in sizes]
+    labels = list(
+        dict.fromkeys(label for s in sizes for label, _ in _table_rows(results["sizes"][s]))
     )
-    for build in ("full_build", "incremental_build"):
-        label = build.replace("_", " ")
-        stage_names = sorted({n for e in entries for n in e.get(build, {}).get("stages", {})})
-        for stage in stage_names:
-            row(
-                f"{label}: {stage} (s, wall)",
-                [
-                    _fmt_s(e.get(build, {}).get("stages", {}).get(stage, {}).get("wall_s"))
-                    for e in entries
-                ],
-            )
-        row(
-            f"{label}: dbt overhead (s)",
-            [_fmt_s(e.get(build, {}).get("dbt_overhead_s")) for e in entries],
-        )
-        row(
-            f"{label}: TOTAL (s)",
-            [
-                _fmt_s(e.get(build, {}).get("wall_s"))
-                + ("" if e.get(build, {}).get("returncode", 0) == 0 else " FAILED")
-                for e in entries
-            ],
-        )
-        row(
-            f"{label}: peak RSS (GB)",
-            [f"{e.get(build, {}).get('peak_rss_bytes', 0) / 1e9:.2f}" for e in entries],
-        )
-        row(
-            f"{label}: other load (cores)",
-            [f"{e.get(build, {}).get('other_busy_cores', 0):.2f}" for e in entries],
-        )
-    row("input rows per second (full)", [f"{e.get('rows_per_second', 0):,.0f}" for e in entries])
-    row(
-        "vault.duckdb (MB)",
-        [f"{e.get('database_bytes', {}).get('vault.duckdb', 0) / 1e6:.0f}" for e in entries],
-    )
-    row(
-        "analytics.duckdb (MB)",
-        [f"{e.get('database_bytes', {}).get('analytics.duckdb', 0) / 1e6:.0f}" for e in entries],
-    )
-    row(
-        "pseudonyms per second",
-        [f"{e.get('pseudonyms', {}).get('per_second_median', 0):,}" for e in entries],
-    )
-    row(
-        "pandas baseline (s)",
-        [
-            (
-                _fmt_s(e["pandas"]["wall_s"])
-                if e.get("pandas", {}).get("returncode") == 0
-                else ("failed" if e.get("pandas") else "skipped")
-            )
-            for e in entries
-        ],
-    )
-    row(
-        "pandas peak RSS (GB)",
-        [f"{e.get('pandas', {}).get('peak_rss_bytes', 0) / 1e9:.2f}" for e in entries],
-    )
-    row(
-        "dbt full / pandas",
-        [
-            f"{e['full_build']['wall_s'] / e['pandas']['wall_s']:.2f}"
-            if e.get("pandas", {}).get("returncode") == 0
-            else "-"
-            for e in entries
-        ],
-    )
-    row(
-        "spark (s)",
-        [
-            _fmt_s(e["spark"]["wall_s"])
-            if "wall_s" in e.get("spark", {})
-            else e.get("spark", {}).get("status", "-")[:12]
-            for e in entries
-        ],
-    )
+    header = f"{'':44}" + "".join(f"{int(s):>16,}" for s in sizes)
+    print("\n" + header + "\n" + "-" * len(header))
+    for label in labels:
+        print(f"{label:44}" + "".join(f"{c.get(label, '-'):>16}" for c in columns))
     print()
-    for size, entry in zip(sizes, entries, strict=True):
-        for t in entry.get("targets", []):
+    for size in sizes:
+        for t in results["sizes"][size].get("targets", []):
             verdict = {True: "MET", False: "MISSED", None: "n/a"}[t["met"]]
             print(
                 f"{int(size):>12,}  {t['target']:32} {verdict:7} measured {t['measured']}"
                 f" (limit {t['limit']}) {t['note']}"
             )
+    for size in sizes:
+        spark = results["sizes"][size].get("spark", {})
+        if spark.get("status", "").startswith("pending"):
+            print(f"{int(size):>12,}  spark: {spark['status']}")
 
 
 def machine_info() -> dict[str, Any]:
