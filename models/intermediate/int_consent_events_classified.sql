@@ -4,7 +4,7 @@
 
 with
 
-events as (
+events as {{ not_materialized() }} (
 
     select * from {{ ref('stg_app__consent_events') }}
 

@@ -3,7 +3,7 @@
 
 with
 
-purchases as (
+purchases as {{ not_materialized() }} (
 
     select * from {{ ref('stg_app__purchases') }}
 

@@ -575,6 +575,7 @@ def pseudonym_rate(
     con = duckdb.connect()
     con.execute(f"set memory_limit = '{env.get('GDPR_DUCKDB_MEMORY_LIMIT', '6GB')}'")
     con.execute("set enable_progress_bar = false")
+    con.execute("set preserve_insertion_order = false")  # as profiles.yml sets it for dbt
     plugin.configure_connection(con)
     con.execute(
         "create table ids as select 'model_training' as pseudonym_domain, "
