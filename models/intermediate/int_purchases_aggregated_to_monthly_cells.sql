@@ -31,54 +31,34 @@ purchases as (
 
 ),
 
+subjects as (
+
+    select subject_id, country_code from {{ ref('stg_app__subjects') }}
+
+),
+
 country_groups as (
 
     select * from {{ ref('country_groups') }}
 
 ),
 
-eligible_subjects as (
-
-    {#- The country group is resolved once per subject, not once per purchase. #}
-    select
-        subjects.subject_id,
-        coalesce(country_groups.country_group, 'Other') as country_group
-    from {{ ref('stg_app__subjects') }} as subjects
-    inner join eligible
-        on subjects.subject_id = eligible.subject_id
-    left join country_groups
-        on subjects.country_code = country_groups.country_code
-
-),
-
-subject_cells as (
-
-    {#- One row per subject and cell first, so the cell counts its distinct subjects with a
-        plain count (one hash aggregation instead of a distinct and a second pass). #}
-    select
-        cast(date_trunc('month', purchases.purchased_at) as date) as purchase_month,
-        eligible_subjects.country_group,
-        purchases.category,
-        purchases.subject_id,
-        count(*) as purchases,
-        sum(purchases.amount_eur) as revenue_eur
-    from purchases
-    inner join eligible_subjects
-        on purchases.subject_id = eligible_subjects.subject_id
-    group by 1, 2, 3, 4
-
-),
-
 cells as (
 
     select
-        purchase_month,
-        country_group,
-        category,
-        count(*) as subjects,
-        cast(sum(purchases) as bigint) as purchases,
-        sum(revenue_eur) as revenue_eur
-    from subject_cells
+        cast(date_trunc('month', purchases.purchased_at) as date) as purchase_month,
+        coalesce(country_groups.country_group, 'Other') as country_group,
+        purchases.category,
+        count(distinct purchases.subject_id) as subjects,
+        count(*) as purchases,
+        sum(purchases.amount_eur) as revenue_eur
+    from purchases
+    inner join eligible
+        on purchases.subject_id = eligible.subject_id
+    inner join subjects
+        on purchases.subject_id = subjects.subject_id
+    left join country_groups
+        on subjects.country_code = country_groups.country_code
     group by 1, 2, 3
 
 )
