@@ -60,6 +60,7 @@ PURCHASES_PER_SUBJECT = 10
 INCREMENT_FRACTION = 0.01
 AS_OF = DEFAULT_ANCHOR.strftime("%Y-%m-%d %H:%M:%S")
 RAW_TABLES = ("subjects", "consent_events", "purchases", "erasure_requests")
+STAGE_ORDER = ["seeds", "staging", "intermediate", "quarantine", "marts", "tests", "hooks"]
 
 # Targets from issue 8 (and issue 4, item 7).
 TARGET_1M_VS_PANDAS = 0.5  # full build with tests at 1M <= half the pandas time
@@ -748,8 +749,9 @@ def _table_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
     for build in ("full_build", "incremental_build"):
         record = entry.get(build, {})
         label = build.replace("_", " ")
-        for stage, timing in record.get("stages", {}).items():
-            rows.append((f"{label}: {stage} (s, wall)", _fmt_s(timing["wall_s"])))
+        stages = record.get("stages", {})
+        for stage in sorted(stages, key=lambda n: [*STAGE_ORDER, n].index(n)):
+            rows.append((f"{label}: {stage} (s, wall)", _fmt_s(stages[stage]["wall_s"])))
         failed = "" if record.get("returncode", 0) == 0 else " FAILED"
         rows += [
             (f"{label}: dbt overhead (s)", _fmt_s(record.get("dbt_overhead_s"))),
@@ -790,6 +792,30 @@ def _table_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
         ),
     ]
     return rows
+
+
+def markdown_table(results: dict[str, Any]) -> str:
+    """The same table as print_table, as Markdown (docs/benchmarks.md is pasted from it)."""
+    sizes = list(results["sizes"])
+    columns = [dict(_table_rows(results["sizes"][s])) for s in sizes]
+    labels = list(
+        dict.fromkeys(label for s in sizes for label, _ in _table_rows(results["sizes"][s]))
+    )
+    lines = [
+        "| | " + " | ".join(f"{int(s):,} subjects" for s in sizes) + " |",
+        "|---|" + "---:|" * len(sizes),
+    ]
+    lines += [
+        f"| {label} | " + " | ".join(c.get(label, "-") for c in columns) + " |" for label in labels
+    ]
+    lines += ["", "| size | target | verdict | measured | limit |", "|---|---|---|---:|---:|"]
+    for size in sizes:
+        for t in results["sizes"][size].get("targets", []):
+            verdict = {True: "met", False: "**missed**", None: "n/a"}[t["met"]]
+            lines.append(
+                f"| {int(size):,} | {t['target']} | {verdict} | {t['measured']} | {t['limit']} |"
+            )
+    return "\n".join(lines)
 
 
 def print_table(results: dict[str, Any]) -> None:
@@ -947,7 +973,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-pandas", action="store_true")
     parser.add_argument("--pandas-memory-cap-gb", type=float, default=16.0)
     parser.add_argument("--spark-timeout-s", type=float, default=3600.0)
+    parser.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        help="Print the tables of an existing results.json (Markdown too) and run nothing.",
+    )
     args = parser.parse_args(argv)
+    if args.report:
+        results = json.loads(args.report.read_text())
+        print_table(results)
+        print("\n" + markdown_table(results))
+        return 0
 
     root = find_project_root()
     bench_dir = (args.bench_dir or root / "bench").resolve()
