@@ -4,7 +4,7 @@
 
 with
 
-events as (
+events as {{ not_materialized() }} (
 
     select * from {{ ref('stg_app__consent_events') }}
 
@@ -22,7 +22,33 @@ subjects as (
 
 ),
 
+repeated_event_ids as (
+
+    select event_id
+    from events
+    where event_id is not null
+    group by event_id
+    having count(*) > 1
+
+),
+
 copies_counted as (
+
+    {#- Counting copies needs windows over every row, the costliest step of the model; an
+        event_id that occurs once has one row, one identical row and is its first copy, so
+        the windows run on the rows of repeated event_ids alone. Same result. #}
+    select
+        events.*,
+        1 as rows_with_event_id,
+        1 as identical_rows,
+        1 as copy_number
+    from events
+    where not exists (
+        select 1 from repeated_event_ids
+        where repeated_event_ids.event_id = events.event_id
+    )
+
+    union all
 
     select
         events.*,
@@ -37,6 +63,10 @@ copies_counted as (
             order by events.event_id
         ) as copy_number
     from events
+    where exists (
+        select 1 from repeated_event_ids
+        where repeated_event_ids.event_id = events.event_id
+    )
 
 ),
 

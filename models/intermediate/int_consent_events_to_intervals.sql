@@ -1,3 +1,24 @@
+{#- Incremental by subject on DuckDB (macros/incremental/incremental_by_subject.sql): a build
+    recomputes the intervals of every subject whose valid events changed since the last build
+    (new, late or newly rejected events, erasure) and keeps the others; a change of as_of, of
+    the purposes registry or of this model's code recomputes everyone. -#}
+{{ config(
+    materialized=incremental_by_subject_materialization(),
+    incremental_strategy='replace_subjects',
+    unique_key='subject_id',
+    on_schema_change='fail',
+    meta={'incremental_by_subject': {
+        'inputs': [{
+            'model': 'int_consent_events_classified',
+            'columns': ['event_id', 'purpose', 'action', 'policy_version', 'channel', 'recorded_at'],
+            'where': 'rejection_reason is null and recorded_at <= {as_of}',
+        }],
+        'rules': ['purposes'],
+    }},
+    pre_hook="{{ prepare_subject_changes() }}",
+    post_hook="{{ record_subject_inputs() }}",
+) }}
+
 {#- Consent intervals: one row per subject, purpose and interval in which consent stood.
     Rules (README, "Consent rules"; each has a unit test):
     - the state at time T is the action of the latest counting event recorded at or before T;
@@ -16,6 +37,7 @@ valid_events as (
     select * from {{ ref('int_consent_events_classified') }}
     where rejection_reason is null
         and recorded_at <= {{ as_of() }}
+        {{ changed_subjects_only('subject_id') }}
 
 ),
 

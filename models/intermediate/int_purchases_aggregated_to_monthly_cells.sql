@@ -31,34 +31,55 @@ purchases as (
 
 ),
 
-subjects as (
-
-    select subject_id, country_code from {{ ref('stg_app__subjects') }}
-
-),
-
 country_groups as (
 
     select * from {{ ref('country_groups') }}
 
 ),
 
-cells as (
+eligible_subjects as (
 
     select
+        subjects.subject_id,
+        coalesce(country_groups.country_group, 'Other') as country_group
+    from {{ ref('stg_app__subjects') }} as subjects
+    inner join eligible
+        on subjects.subject_id = eligible.subject_id
+    left join country_groups
+        on subjects.country_code = country_groups.country_code
+
+),
+
+subject_months as (
+
+    {#- One row per subject, month and category first, keyed without the country group (it
+        follows from the subject). Counting a cell's subjects is then a plain count, and this
+        aggregation spills to disk within half the memory limit, so it can run next to another
+        large model at 10M subjects (docs/benchmarks.md). -#}
+    select
         cast(date_trunc('month', purchases.purchased_at) as date) as purchase_month,
-        coalesce(country_groups.country_group, 'Other') as country_group,
         purchases.category,
-        count(distinct purchases.subject_id) as subjects,
+        purchases.subject_id,
         count(*) as purchases,
         sum(purchases.amount_eur) as revenue_eur
     from purchases
-    inner join eligible
-        on purchases.subject_id = eligible.subject_id
-    inner join subjects
-        on purchases.subject_id = subjects.subject_id
-    left join country_groups
-        on subjects.country_code = country_groups.country_code
+    where purchases.subject_id in (select subject_id from eligible_subjects)
+    group by 1, 2, 3
+
+),
+
+cells as (
+
+    select
+        subject_months.purchase_month,
+        eligible_subjects.country_group,
+        subject_months.category,
+        count(*) as subjects,
+        cast(sum(subject_months.purchases) as bigint) as purchases,
+        sum(subject_months.revenue_eur) as revenue_eur
+    from subject_months
+    inner join eligible_subjects
+        on subject_months.subject_id = eligible_subjects.subject_id
     group by 1, 2, 3
 
 )

@@ -1,3 +1,25 @@
+{#- Incremental by subject on DuckDB (macros/incremental/incremental_by_subject.sql): only
+    subjects whose valid purchases changed since the last build are recomputed; a change of
+    as_of, of the purposes registry, of the window vars or of this model's code recomputes
+    everyone. -#}
+{{ config(
+    materialized=incremental_by_subject_materialization(),
+    incremental_strategy='replace_subjects',
+    unique_key='subject_id',
+    on_schema_change='fail',
+    meta={'incremental_by_subject': {
+        'inputs': [{
+            'model': 'int_purchases_classified',
+            'columns': ['purchase_id', 'category', 'amount_eur', 'purchased_at'],
+            'where': 'rejection_reason is null and purchased_at < {as_of}',
+        }],
+        'rules': ['purposes'],
+        'vars': ['label_window_days', 'feature_window_days'],
+    }},
+    pre_hook="{{ prepare_subject_changes() }}",
+    post_hook="{{ record_subject_inputs() }}",
+) }}
+
 {#- Purchase features and the label for model_training, per subject. Storage limitation:
     only purchases inside the purpose's retention window (as_of minus retention_days) are
     read. The label window is the label_window_days before as_of; the feature window is the
@@ -23,6 +45,7 @@ purchases as (
     where purchases.rejection_reason is null
         and purchases.purchased_at < {{ as_of() }}
         and purchases.purchased_at >= {{ add_days(as_of(), '-retention.retention_days') }}
+        {{ changed_subjects_only('purchases.subject_id') }}
 
 ),
 

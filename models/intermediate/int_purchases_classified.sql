@@ -3,7 +3,7 @@
 
 with
 
-purchases as (
+purchases as {{ not_materialized() }} (
 
     select * from {{ ref('stg_app__purchases') }}
 
@@ -15,12 +15,40 @@ subjects as (
 
 ),
 
+repeated_purchase_ids as (
+
+    select purchase_id
+    from purchases
+    where purchase_id is not null
+    group by purchase_id
+    having count(*) > 1
+
+),
+
 copies_counted as (
+
+    {#- Numbering copies needs a window over every row, which is the costliest step of the
+        model; only ids that occur more than once can have a second copy, so the window runs
+        on those rows alone and every other row is its id's first copy. Same result. #}
+    select
+        purchases.*,
+        1 as copy_number
+    from purchases
+    where not exists (
+        select 1 from repeated_purchase_ids
+        where repeated_purchase_ids.purchase_id = purchases.purchase_id
+    )
+
+    union all
 
     select
         purchases.*,
         row_number() over (partition by purchases.purchase_id order by purchases.purchased_at, purchases.subject_id) as copy_number
     from purchases
+    where exists (
+        select 1 from repeated_purchase_ids
+        where repeated_purchase_ids.purchase_id = purchases.purchase_id
+    )
 
 ),
 

@@ -26,9 +26,15 @@ intervals as (
 
 events as (
 
-    select * from {{ ref('int_consent_events_classified') }}
-    where rejection_reason is null
-        and recorded_at <= {{ as_of() }}
+    {#- Only a legitimate-interest purpose reads the latest event (an objection); consent
+        purposes read the intervals. Ranking only those events keeps the window small. #}
+    select events.*
+    from {{ ref('int_consent_events_classified') }} as events
+    inner join purposes
+        on events.purpose = purposes.purpose
+    where events.rejection_reason is null
+        and events.recorded_at <= {{ as_of() }}
+        and purposes.lawful_basis = 'legitimate_interest'
 
 ),
 
