@@ -21,8 +21,10 @@
     sha256(getvariable('gdpr_hmac_outer_pad') || unhex(sha256(getvariable('gdpr_hmac_inner_pad') || {{ message_blob }})))
 {%- endmacro %}
 
+{#- Spark: gdpr_pipeline.spark_session declares the pads as session variables before dbt runs.
+    Qualified names, so a column of the same name can never shadow them. -#}
 {% macro spark__pseudonymize(domain, subject_id) -%}
-    sha2(concat(gdpr_hmac_outer_pad, unhex(sha2(concat(gdpr_hmac_inner_pad, encode(concat({{ domain }}, ':', {{ subject_id }}), 'UTF-8')), 256))), 256)
+    sha2(concat(system.session.gdpr_hmac_outer_pad, unhex(sha2(concat(system.session.gdpr_hmac_inner_pad, encode(concat({{ domain }}, ':', {{ subject_id }}), 'UTF-8')), 256))), 256)
 {%- endmacro %}
 
 
@@ -36,21 +38,57 @@
 {%- endmacro %}
 
 {% macro spark__pseudonym_key_id() -%}
-    gdpr_key_id
+    system.session.gdpr_key_id
 {%- endmacro %}
 
 
 {#- on-run-start: refuse to build when the key did not reach the engine (a profile without
-    the plugin, say). There is no unkeyed fallback. -#}
+    the plugin, say, or `dbt build --target spark` instead of `gdpr-pipeline spark-build`).
+    There is no unkeyed fallback. -#}
 {% macro check_pseudonymization_ready() -%}
     {%- if execute and flags.WHICH in ('build', 'run', 'seed', 'test', 'snapshot') -%}
-        {%- set key_id = run_query('select ' ~ pseudonym_key_id()).columns[0].values()[0] -%}
+        {%- set key_id = gdpr_pipeline.session_key_id() -%}
         {%- if not key_id -%}
             {{ exceptions.raise_compiler_error(
-                "The pseudonymization key did not reach the engine. Use the committed profiles.yml "
-                ~ "(it loads the gdpr_pipeline plugin) and set DBT_ENV_SECRET_PSEUDONYM_KEY.") }}
+                "The pseudonymization key did not reach the engine. "
+                ~ gdpr_pipeline.key_setup_hint()) }}
         {%- endif -%}
         {{ log("Pseudonymization key id: " ~ key_id, info=True) }}
     {%- endif -%}
     select 1
+{%- endmacro %}
+
+{#- The key id the engine session holds, or none when the key was not set up. -#}
+{% macro session_key_id() -%}
+    {{ return(adapter.dispatch('session_key_id', 'gdpr_pipeline')()) }}
+{%- endmacro %}
+
+{% macro default__session_key_id() -%}
+    {{ return(run_query('select ' ~ pseudonym_key_id()).columns[0].values()[0]) }}
+{%- endmacro %}
+
+{#- Spark: an undeclared session variable is an error, not a null, so the entry point also sets
+    a non-secret conf marker that `set <name>` reads ('<undefined>' when absent). -#}
+{% macro spark__session_key_id() -%}
+    {%- set marker = run_query('set gdpr_pipeline.key_id').columns[1].values()[0] -%}
+    {%- if marker in (none, '', '<undefined>') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(default__session_key_id()) }}
+{%- endmacro %}
+
+{#- How to get the key into this engine, for the error message. -#}
+{% macro key_setup_hint() -%}
+    {{ return(adapter.dispatch('key_setup_hint', 'gdpr_pipeline')()) }}
+{%- endmacro %}
+
+{% macro default__key_setup_hint() -%}
+    {{ return("Use the committed profiles.yml (it loads the gdpr_pipeline plugin) and set "
+        ~ "DBT_ENV_SECRET_PSEUDONYM_KEY.") }}
+{%- endmacro %}
+
+{% macro spark__key_setup_hint() -%}
+    {{ return("On Spark, run dbt through `gdpr-pipeline spark-build [dbt args]`: it starts the "
+        ~ "SparkSession, declares the key's HMAC pads as session variables and then runs dbt. "
+        ~ "Set DBT_ENV_SECRET_PSEUDONYM_KEY or create the key file (gdpr-pipeline keys init).") }}
 {%- endmacro %}

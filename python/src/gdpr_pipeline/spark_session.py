@@ -1,0 +1,169 @@
+"""Runs dbt on Apache Spark with the pseudonymization key in the engine, never in SQL text.
+
+dbt-spark's `session` method runs every statement through `SparkSession.builder.getOrCreate()`
+in the dbt process. So this module starts that SparkSession first, from the settings of the
+profile's target (one source of truth: profiles.yml), declares three Spark SQL session
+variables and binds their values as parameters:
+
+    system.session.gdpr_hmac_inner_pad   BINARY  (key xor ipad, RFC 2104)
+    system.session.gdpr_hmac_outer_pad   BINARY  (key xor opad)
+    system.session.gdpr_key_id           STRING  (non-secret)
+
+and then invokes dbt in the same process (dbtRunner), whose queries reuse that session. The
+compiled SQL, target/ and logs/ name the variables, never their values. Session variables live
+in the driver's memory only: they are not in the metastore, the warehouse files or the SQL text
+of any view (Spark refuses persistent views that reference them).
+
+Where the values can still show: Spark renders a resolved variable as a literal in query plans
+(EXPLAIN, the web UI's SQL tab, event logs). The profile therefore turns the UI and event logs
+off and sets spark.sql.redaction.string.regex so plan strings redact the pads (docs/spark.md).
+The alternative, a Python UDF with the key in its closure, is slower (Python workers) and ships
+the pickled closure, key included, to every executor; session variables keep the HMAC in the
+JVM's own sha2 and travel no further than the driver's query plans.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from gdpr_pipeline import keys
+
+INNER_PAD_VARIABLE = "gdpr_hmac_inner_pad"
+OUTER_PAD_VARIABLE = "gdpr_hmac_outer_pad"
+KEY_ID_VARIABLE = "gdpr_key_id"
+# A non-secret marker the on-run-start check reads with `SET <name>`, which answers
+# '<undefined>' instead of failing when the entry point did not run.
+KEY_ID_CONF = "gdpr_pipeline.key_id"
+PROFILE_NAME = "gdpr_pipeline"
+_REUSE_WARNING_LOGGERS = (
+    "org.apache.spark.sql.classic.SparkSession",
+    "org.apache.spark.sql.classic.SparkSession$",
+    "org.apache.spark.sql.SparkSession",
+    "org.apache.spark.sql.SparkSession$",
+)
+DEFAULT_TARGET = "spark"
+
+
+class SparkSetupProblem(RuntimeError):
+    """The Spark target cannot be started as asked; the message says why."""
+
+
+def _option(args: list[str], *names: str) -> str | None:
+    """The value of a dbt command-line option (`--name value` or `--name=value`), if given."""
+    for index, arg in enumerate(args):
+        for name in names:
+            if arg == name and index + 1 < len(args):
+                return args[index + 1]
+            if arg.startswith(name + "="):
+                return arg.split("=", 1)[1]
+    return None
+
+
+def dbt_args_for_spark(args: list[str]) -> list[str]:
+    """dbt arguments with the Spark target selected unless the caller chose one."""
+    if _option(args, "--target", "-t") is None:
+        return [*args, "--target", DEFAULT_TARGET]
+    return list(args)
+
+
+def profiles_dir(args: list[str], project_root: Path) -> Path:
+    """Where dbt will look for profiles.yml: --profiles-dir, $DBT_PROFILES_DIR, the project."""
+    chosen = _option(args, "--profiles-dir") or os.environ.get("DBT_PROFILES_DIR")
+    return Path(chosen) if chosen else project_root
+
+
+def target_settings(profiles: Path, target: str) -> dict[str, Any]:
+    """The profile's target, rendered the way dbt renders it (env_var() and all)."""
+    from dbt.config.profile import Profile, read_profile
+    from dbt.config.renderer import ProfileRenderer
+    from dbt_common.context import set_invocation_context
+
+    set_invocation_context(os.environ)
+    raw = read_profile(str(profiles))
+    if PROFILE_NAME not in raw:
+        raise SparkSetupProblem(f"No profile '{PROFILE_NAME}' in {profiles}/profiles.yml.")
+    renderer = ProfileRenderer({})
+    _, settings = Profile.render_profile(raw[PROFILE_NAME], PROFILE_NAME, target, renderer)
+    if settings.get("type") != "spark" or settings.get("method") != "session":
+        raise SparkSetupProblem(
+            f"Target '{target}' is not a dbt-spark target with method: session. spark-build "
+            "starts the SparkSession that dbt-spark's session method uses; for a cluster, run it "
+            "on the cluster's driver (docs/spark.md)."
+        )
+    return settings
+
+
+def start_session(server_side_parameters: dict[str, str]) -> Any:
+    """The SparkSession dbt-spark will reuse, built from the profile's server_side_parameters."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.enableHiveSupport()
+    for name, value in server_side_parameters.items():
+        builder = builder.config(name, str(value))
+    # dbt-spark forces this on every statement; set it from the start so nothing differs.
+    builder = builder.config("spark.sql.ansi.enabled", "false")
+    spark = builder.getOrCreate()
+    _quiet_reuse_warning(spark)
+    return spark
+
+
+def _quiet_reuse_warning(spark: Any) -> None:
+    """dbt-spark passes the static settings again on every statement; Spark then warns, once per
+    statement, that only runtime settings take effect. Expected here, so that logger is muted."""
+    jvm = spark.sparkContext._jvm
+    try:
+        level = jvm.org.apache.logging.log4j.Level.ERROR
+        configurator = jvm.org.apache.logging.log4j.core.config.Configurator
+        for logger in _REUSE_WARNING_LOGGERS:
+            configurator.setLevel(logger, level)
+    except Exception:  # a different logging backend: keep the warnings, they are harmless
+        return
+
+
+def declare_key_variables(spark: Any, key: keys.Key) -> None:
+    """Declare the HMAC pads and the key id as session variables, values bound as parameters.
+
+    The statement text holds only the variable names and a parameter marker; the values reach
+    the JVM as literals built from Python bytes, never as SQL text.
+    """
+    inner, outer = key.hmac_pads()
+    for name, sql_type, value in (
+        (INNER_PAD_VARIABLE, "binary", bytearray(inner)),
+        (OUTER_PAD_VARIABLE, "binary", bytearray(outer)),
+        (KEY_ID_VARIABLE, "string", key.key_id),
+    ):
+        spark.sql(
+            f"declare or replace variable {name} {sql_type} default :value", args={"value": value}
+        )
+    spark.conf.set(KEY_ID_CONF, key.key_id)
+
+
+def run_dbt_in_process(args: list[str]) -> int:
+    """dbt in this process, so dbt-spark's session method finds the session started here."""
+    from dbt.cli.main import dbtRunner
+
+    result = dbtRunner().invoke(args)
+    if result.exception is not None and not result.success:
+        print(f"dbt failed: {result.exception}")
+        return 2
+    return 0 if result.success else 1
+
+
+def spark_build(args: list[str], *, project_root: Path, key_file: Path | None) -> int:
+    """Load the key, start Spark with the pads in session variables, run dbt. Exit code of dbt.
+
+    The key is loaded before Spark starts, so a missing or short key stops here, before the
+    engine or the warehouse is touched.
+    """
+    key = keys.load_key(key_file=key_file)
+    dbt_args = dbt_args_for_spark(args)
+    target = _option(dbt_args, "--target", "-t") or DEFAULT_TARGET
+    settings = target_settings(profiles_dir(dbt_args, project_root), target)
+    spark = start_session(settings.get("server_side_parameters") or {})
+    try:
+        declare_key_variables(spark, key)
+        return run_dbt_in_process(dbt_args)
+    finally:
+        spark.stop()
