@@ -24,7 +24,11 @@
 {#- Spark: gdpr_pipeline.spark_session declares the pads as session variables before dbt runs.
     Qualified names, so a column of the same name can never shadow them. -#}
 {% macro spark__pseudonymize(domain, subject_id) -%}
-    sha2(concat(system.session.gdpr_hmac_outer_pad, unhex(sha2(concat(system.session.gdpr_hmac_inner_pad, encode(concat({{ domain }}, ':', {{ subject_id }}), 'UTF-8')), 256))), 256)
+    {{ gdpr_pipeline.hmac_sha256_hex("encode(concat(" ~ domain ~ ", ':', " ~ subject_id ~ "), 'UTF-8')") }}
+{%- endmacro %}
+
+{% macro spark__hmac_sha256_hex(message_blob) -%}
+    sha2(concat(system.session.gdpr_hmac_outer_pad, unhex(sha2(concat(system.session.gdpr_hmac_inner_pad, {{ message_blob }}), 256))), 256)
 {%- endmacro %}
 
 

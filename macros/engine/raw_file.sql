@@ -70,7 +70,7 @@
 {%- endmacro %}
 
 {% macro spark__register_raw_files() -%}
-    {%- if execute and flags.WHICH in ('build', 'run', 'compile', 'show') -%}
+    {%- if execute and flags.WHICH in ('build', 'run') -%}
         {%- set sources = graph.sources.values() | selectattr('package_name', 'equalto', 'gdpr_pipeline')
             | selectattr('source_name', 'equalto', 'raw') | sort(attribute='name') | list -%}
         {%- for schema in sources | map(attribute='schema') | unique -%}
