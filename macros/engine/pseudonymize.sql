@@ -1,6 +1,7 @@
 {#- Keyed pseudonym of a subject in a domain: lowercase hex HMAC-SHA256(key, '<domain>:<id>').
-    The key never appears here: the gdpr_pipeline plugin (DuckDB) or session (Spark) holds the
-    RFC 2104 pads in session variables, so compiled SQL names the variables, not their values.
+    The key never appears here: the gdpr_pipeline plugin (DuckDB: session variables) or
+    spark-build (Spark: a temporary view) holds the RFC 2104 pads in the engine session, so
+    compiled SQL names where the pads are, never their values.
     HMAC(K, m) = SHA256((K xor opad) || SHA256((K xor ipad) || m)). -#}
 {% macro pseudonymize(domain, subject_id) -%}
     {{ return(adapter.dispatch('pseudonymize', 'gdpr_pipeline')(domain, subject_id)) }}
@@ -11,7 +12,7 @@
 {%- endmacro %}
 
 
-{#- HMAC-SHA256 of a blob, as lowercase hex, keyed by the pads in the session variables.
+{#- HMAC-SHA256 of a blob, as lowercase hex, keyed by the pads held in the engine session.
     Tested against the RFC 4231 vectors (python/tests/test_pseudonymization.py). -#}
 {% macro hmac_sha256_hex(message_blob) -%}
     {{ return(adapter.dispatch('hmac_sha256_hex', 'gdpr_pipeline')(message_blob)) }}
@@ -21,14 +22,15 @@
     sha256(getvariable('gdpr_hmac_outer_pad') || unhex(sha256(getvariable('gdpr_hmac_inner_pad') || {{ message_blob }})))
 {%- endmacro %}
 
-{#- Spark: gdpr_pipeline.spark_session declares the pads as session variables before dbt runs.
-    Qualified names, so a column of the same name can never shadow them. -#}
+{#- Spark: gdpr-pipeline spark-build registers the pads as the one-row temporary view
+    gdpr_pipeline_key before dbt runs (python/src/gdpr_pipeline/spark_session.py says why a view
+    and not session variables: Spark prints a variable's value in plans and error messages). -#}
 {% macro spark__pseudonymize(domain, subject_id) -%}
     {{ gdpr_pipeline.hmac_sha256_hex("encode(concat(" ~ domain ~ ", ':', " ~ subject_id ~ "), 'UTF-8')") }}
 {%- endmacro %}
 
 {% macro spark__hmac_sha256_hex(message_blob) -%}
-    sha2(concat(system.session.gdpr_hmac_outer_pad, unhex(sha2(concat(system.session.gdpr_hmac_inner_pad, {{ message_blob }}), 256))), 256)
+    sha2(concat((select outer_pad from gdpr_pipeline_key), unhex(sha2(concat((select inner_pad from gdpr_pipeline_key), {{ message_blob }}), 256))), 256)
 {%- endmacro %}
 
 
@@ -42,7 +44,7 @@
 {%- endmacro %}
 
 {% macro spark__pseudonym_key_id() -%}
-    system.session.gdpr_key_id
+    (select key_id from gdpr_pipeline_key)
 {%- endmacro %}
 
 
@@ -71,11 +73,9 @@
     {{ return(run_query('select ' ~ pseudonym_key_id()).columns[0].values()[0]) }}
 {%- endmacro %}
 
-{#- Spark: an undeclared session variable is an error, not a null, so the entry point also sets
-    a non-secret conf marker that `set <name>` reads ('<undefined>' when absent). -#}
+{#- Spark: a missing view is an error, not a null, so look for it first. -#}
 {% macro spark__session_key_id() -%}
-    {%- set marker = run_query('set gdpr_pipeline.key_id').columns[1].values()[0] -%}
-    {%- if marker in (none, '', '<undefined>') -%}
+    {%- if run_query("show views like 'gdpr_pipeline_key'") | length == 0 -%}
         {{ return(none) }}
     {%- endif -%}
     {{ return(default__session_key_id()) }}
@@ -93,6 +93,6 @@
 
 {% macro spark__key_setup_hint() -%}
     {{ return("On Spark, run dbt through `gdpr-pipeline spark-build [dbt args]`: it starts the "
-        ~ "SparkSession, declares the key's HMAC pads as session variables and then runs dbt. "
+        ~ "SparkSession, registers the key's HMAC pads in a temporary view and then runs dbt. "
         ~ "Set DBT_ENV_SECRET_PSEUDONYM_KEY or create the key file (gdpr-pipeline keys init).") }}
 {%- endmacro %}

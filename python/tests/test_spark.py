@@ -123,15 +123,15 @@ def compiled_for_spark(tmp_path_factory: pytest.TempPathFactory) -> str:
     completed = build.dbt(*args)
     assert completed.returncode == 0, build.output[-3000:]
     sql = completed.stdout.strip()
-    assert "system.session.gdpr_hmac_inner_pad" in sql and PLANTED_KEY not in sql
+    assert "from gdpr_pipeline_key" in sql and PLANTED_KEY not in sql
     return sql
 
 
 def _spark_hmac(
     spark: Any, sql: str, secret: bytes, rows: list[tuple[bytes, str, str]]
 ) -> list[tuple[str, str]]:
-    """Run the compiled SQL on Spark with the pads of `secret` in the session variables."""
-    spark_session.declare_key_variables(spark, keys.Key(secret=secret, source="test"))
+    """Run the compiled SQL on Spark with the pads of `secret` in the key view."""
+    spark_session.register_key(spark, keys.Key(secret=secret, source="test"))
     frame = spark.createDataFrame(
         [(bytearray(m), d, s) for m, d, s in rows],
         "message binary, domain string, subject_id string",
@@ -184,21 +184,35 @@ def test_spark_pseudonyms_are_the_reference_hmac(spark_build: Build, spark_reade
         assert key_id == keys.key_id(secret)
 
 
-def test_query_plans_redact_the_pads(spark_reader: Any) -> None:
-    """Every EXPLAIN mode names the session variable but prints its value redacted, whether
-    resolved (X'..') or constant-folded (0x..)."""
+def test_plans_and_error_messages_never_show_the_pads(spark_reader: Any) -> None:
+    """Every EXPLAIN mode, and an analysis error in a query that reads the pads (Spark quotes
+    the plan in such a message, and dbt would log it), names the key view, never its values."""
     key = keys.Key(secret=PLANTED_KEY.encode(), source="test")
-    spark_session.declare_key_variables(spark_reader, key)
-    inner, _ = key.hmac_pads()
-    spellings = [inner.hex(), ",".join(map(str, inner)), ", ".join(map(str, inner))]
-    query = (
-        "select sha2(concat(system.session.gdpr_hmac_inner_pad, encode(id, 'UTF-8')), 256) "
-        "from (select cast(rand() as string) as id)"
+    spark_session.register_key(spark_reader, key)
+    patterns = _forbidden_patterns(key.secret)
+    for label, pad in zip(("inner pad", "outer pad"), key.hmac_pads(), strict=True):
+        patterns[f"{label} (1,2,..)"] = ",".join(map(str, pad)).encode()
+        patterns[f"{label} (1, 2, ..)"] = ", ".join(map(str, pad)).encode()
+    pseudonym = (
+        "sha2(concat((select outer_pad from gdpr_pipeline_key), unhex(sha2(concat("
+        "(select inner_pad from gdpr_pipeline_key), encode(id, 'UTF-8')), 256))), 256)"
     )
-    for mode in ("extended", "formatted", "codegen", "cost"):
-        plan = "\n".join(row[0] for row in spark_reader.sql(f"explain {mode} {query}").collect())
-        assert "redacted" in plan, mode
-        assert not [s for s in spellings if s.upper() in plan.upper()], mode
+    query = f"select {pseudonym} as p from (select cast(id as string) as id from range(10))"
+    texts = {
+        mode: "\n".join(r[0] for r in spark_reader.sql(f"explain {mode} {query}").collect())
+        for mode in ("extended", "formatted", "codegen", "cost")
+    }
+    with pytest.raises(Exception, match="no_such_column") as error:
+        spark_reader.sql(f"select p, no_such_column from ({query})").collect()
+    texts["analysis error"] = str(error.value)
+    assert "gdpr_pipeline_key" in texts["extended"]
+    for where, text in texts.items():
+        leaks = [label for label, value in patterns.items() if _contains(text, value)]
+        assert not leaks, (where, leaks)
+
+
+def _contains(text: str, value: bytes) -> bool:
+    return value.decode("latin-1").upper() in text.upper()
 
 
 def test_plain_dbt_on_spark_stops_before_building(demo_build: Build, tmp_path: Path) -> None:

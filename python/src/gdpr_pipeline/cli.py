@@ -70,8 +70,8 @@ def train() -> None:
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
 def spark_build(ctx: typer.Context) -> None:
-    """Run dbt on Spark (target `spark` unless --target is given) with the key in session
-    variables. Arguments are dbt's: `gdpr-pipeline spark-build build --vars '{...}'`."""
+    """Run dbt on Spark (target `spark` unless --target is given) with the key in the Spark
+    session. Arguments are dbt's: `gdpr-pipeline spark-build build --vars '{...}'`."""
     from gdpr_pipeline.spark_session import SparkSetupProblem
     from gdpr_pipeline.spark_session import spark_build as run
 

@@ -2,24 +2,27 @@
 
 dbt-spark's `session` method runs every statement through `SparkSession.builder.getOrCreate()`
 in the dbt process. So this module starts that SparkSession first, from the settings of the
-profile's target (one source of truth: profiles.yml), declares three Spark SQL session
-variables and binds their values as parameters:
+profile's target (one source of truth: profiles.yml), registers the key's HMAC pads as a
+one-row temporary view built from Python bytes:
 
-    system.session.gdpr_hmac_inner_pad   BINARY  (key xor ipad, RFC 2104)
-    system.session.gdpr_hmac_outer_pad   BINARY  (key xor opad)
-    system.session.gdpr_key_id           STRING  (non-secret)
+    gdpr_pipeline_key(inner_pad BINARY, outer_pad BINARY, key_id STRING)
 
 and then invokes dbt in the same process (dbtRunner), whose queries reuse that session. The
-compiled SQL, target/ and logs/ name the variables, never their values. Session variables live
-in the driver's memory only: they are not in the metastore, the warehouse files or the SQL text
-of any view (Spark refuses persistent views that reference them).
+macros read the pads with scalar subqueries (`(select inner_pad from gdpr_pipeline_key)`), so
+compiled SQL, target/ and logs/ name the view, never the values. A temporary view lives in the
+driver's memory only: it is not in the metastore or any table file, and Spark refuses
+persistent views that reference it.
 
-Where the values can still show: Spark renders a resolved variable as a literal in query plans
-(EXPLAIN, the web UI's SQL tab, event logs). The profile therefore turns the UI and event logs
-off and sets spark.sql.redaction.string.regex so plan strings redact the pads (docs/spark.md).
-The alternative, a Python UDF with the key in its closure, is slower (Python workers) and ships
-the pickled closure, key included, to every executor; session variables keep the HMAC in the
-JVM's own sha2 and travel no further than the driver's query plans.
+Why a view and not SQL session variables: `DECLARE VARIABLE ... DEFAULT :value` with a bound
+parameter works, but Spark prints a resolved variable as a literal in query plans, and an
+analysis error (a mistyped column in a model that pseudonymizes, say) quotes the plan in its
+message, which Spark logs to stderr and dbt writes to logs/dbt.log and run_results.json. A
+relation's rows are never printed in a plan, so the pads stay out of plans and error messages
+alike. Nor a Python UDF with the key in its closure: the pickled closure, key included, ships
+to every executor, and every row crosses to a Python worker. The view keeps the HMAC in Spark's
+own sha2; the pads are in the driver's memory and in the tasks sent to executors, as a literal
+would be. The profile also turns off the web UI and event logs and redacts long binary
+literals in plan strings (docs/spark.md).
 """
 
 from __future__ import annotations
@@ -30,12 +33,7 @@ from typing import Any
 
 from gdpr_pipeline import keys
 
-INNER_PAD_VARIABLE = "gdpr_hmac_inner_pad"
-OUTER_PAD_VARIABLE = "gdpr_hmac_outer_pad"
-KEY_ID_VARIABLE = "gdpr_key_id"
-# A non-secret marker the on-run-start check reads with `SET <name>`, which answers
-# '<undefined>' instead of failing when the entry point did not run.
-KEY_ID_CONF = "gdpr_pipeline.key_id"
+KEY_VIEW = "gdpr_pipeline_key"
 PROFILE_NAME = "gdpr_pipeline"
 _REUSE_WARNING_LOGGERS = (
     "org.apache.spark.sql.classic.SparkSession",
@@ -122,22 +120,18 @@ def _quiet_reuse_warning(spark: Any) -> None:
         return
 
 
-def declare_key_variables(spark: Any, key: keys.Key) -> None:
-    """Declare the HMAC pads and the key id as session variables, values bound as parameters.
+def register_key(spark: Any, key: keys.Key) -> None:
+    """Register the HMAC pads and the key id as the session's temporary view `gdpr_pipeline_key`.
 
-    The statement text holds only the variable names and a parameter marker; the values reach
-    the JVM as literals built from Python bytes, never as SQL text.
+    The values reach the JVM as the rows of a local DataFrame, never as SQL text; a plan shows
+    the view's columns, never its rows.
     """
     inner, outer = key.hmac_pads()
-    for name, sql_type, value in (
-        (INNER_PAD_VARIABLE, "binary", bytearray(inner)),
-        (OUTER_PAD_VARIABLE, "binary", bytearray(outer)),
-        (KEY_ID_VARIABLE, "string", key.key_id),
-    ):
-        spark.sql(
-            f"declare or replace variable {name} {sql_type} default :value", args={"value": value}
-        )
-    spark.conf.set(KEY_ID_CONF, key.key_id)
+    frame = spark.createDataFrame(
+        [(bytearray(inner), bytearray(outer), key.key_id)],
+        "inner_pad binary, outer_pad binary, key_id string",
+    )
+    frame.createOrReplaceTempView(KEY_VIEW)
 
 
 def run_dbt_in_process(args: list[str]) -> int:
@@ -152,7 +146,7 @@ def run_dbt_in_process(args: list[str]) -> int:
 
 
 def spark_build(args: list[str], *, project_root: Path, key_file: Path | None) -> int:
-    """Load the key, start Spark with the pads in session variables, run dbt. Exit code of dbt.
+    """Load the key, start Spark with the pads in a temporary view, run dbt. Exit code of dbt.
 
     The key is loaded before Spark starts, so a missing or short key stops here, before the
     engine or the warehouse is touched.
@@ -163,7 +157,7 @@ def spark_build(args: list[str], *, project_root: Path, key_file: Path | None) -
     settings = target_settings(profiles_dir(dbt_args, project_root), target)
     spark = start_session(settings.get("server_side_parameters") or {})
     try:
-        declare_key_variables(spark, key)
+        register_key(spark, key)
         return run_dbt_in_process(dbt_args)
     finally:
         spark.stop()
