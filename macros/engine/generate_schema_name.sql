@@ -1,4 +1,4 @@
-{#- DuckDB: schemas are named for their layer (staging, intermediate, vault, releases,
+{#- DuckDB: schemas are named for their layer (staging, intermediate, quarantine, releases,
     registry); the database file is the project's own namespace.
     Spark: a metastore is shared by every job on the cluster, so each layer's schema carries the
     target schema as a prefix (gdpr_staging, gdpr_releases, ...); the layer names are the same. -#}

@@ -54,7 +54,6 @@
 {%- endmacro %}
 
 
-
 {#- Spark SQL cannot glob and read a file in one expression the way DuckDB does, and a view
     may not reference a temporary view. So on Spark each raw file becomes an external table in
     the source's own schema (<schema>_raw): the declared source is then a real relation, the

@@ -54,13 +54,13 @@ def spark_reader(spark_build: Build) -> Iterator[Any]:
     spark.stop()
 
 
-def _models(build: Build) -> dict[str, dict[str, Any]]:
-    """Model nodes of the build's manifest by name (versions by alias: ml_training_set_v2)."""
+def _models(build: Build, resource_type: str = "model") -> dict[str, dict[str, Any]]:
+    """Nodes of the build's manifest by alias (a version by its own: ml_training_set_v2)."""
     manifest = json.loads((build.target / "manifest.json").read_text())
     return {
         node["alias"]: node
         for node in manifest["nodes"].values()
-        if node["resource_type"] == "model"
+        if node["resource_type"] == resource_type
     }
 
 
@@ -108,6 +108,22 @@ def test_released_relations_equal_between_engines(
             assert spark_rows, f"{name} is empty on Spark: nothing was compared"
             assert len(spark_rows) == len(duckdb_rows), name
             assert spark_rows == duckdb_rows, name
+
+
+def test_seeds_load_identically(demo_build: Build, spark_build: Build, spark_reader: Any) -> None:
+    """The registries every rule reads, empty cells (null, not the text 'None') included."""
+    seeds = _models(spark_build, "seed").values()
+    assert {n["name"] for n in seeds} >= {"purposes", "purpose_columns", "country_groups"}
+    with duckdb.connect(str(demo_build.vault), read_only=True) as vault:
+        for node in seeds:
+            spark_rows = _sorted_rows(
+                spark_reader.table(f"{node['schema']}.{node['alias']}").collect()
+            )
+            duckdb_schema = _models(demo_build, "seed")[node["alias"]]["schema"]
+            duckdb_rows = _sorted_rows(
+                vault.execute(f'select * from "{duckdb_schema}"."{node["alias"]}"').fetchall()
+            )
+            assert spark_rows and spark_rows == duckdb_rows, node["name"]
 
 
 @pytest.fixture(scope="module")

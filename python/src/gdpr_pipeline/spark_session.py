@@ -3,7 +3,7 @@
 dbt-spark's `session` method runs every statement through `SparkSession.builder.getOrCreate()`
 in the dbt process. So this module starts that SparkSession first, from the settings of the
 profile's target (one source of truth: profiles.yml), registers the key's HMAC pads as a
-one-row temporary view built from Python bytes:
+one-row temporary view, built in the JVM from bytes passed over the Py4J gateway:
 
     gdpr_pipeline_key(inner_pad BINARY, outer_pad BINARY, key_id STRING)
 
@@ -28,6 +28,7 @@ literals in plan strings (docs/spark.md).
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +36,13 @@ from gdpr_pipeline import keys
 
 KEY_VIEW = "gdpr_pipeline_key"
 PROFILE_NAME = "gdpr_pipeline"
+DEFAULT_TARGET = "spark"
 _REUSE_WARNING_LOGGERS = (
     "org.apache.spark.sql.classic.SparkSession",
     "org.apache.spark.sql.classic.SparkSession$",
     "org.apache.spark.sql.SparkSession",
     "org.apache.spark.sql.SparkSession$",
 )
-DEFAULT_TARGET = "spark"
 
 
 class SparkSetupProblem(RuntimeError):
@@ -123,15 +124,21 @@ def _quiet_reuse_warning(spark: Any) -> None:
 def register_key(spark: Any, key: keys.Key) -> None:
     """Register the HMAC pads and the key id as the session's temporary view `gdpr_pipeline_key`.
 
-    The values reach the JVM as the rows of a local DataFrame, never as SQL text; a plan shows
-    the view's columns, never its rows.
+    The row is built in the JVM from values passed over the Py4J gateway, never as SQL text.
+    (`spark.createDataFrame` on Python data would first pickle the rows to a temporary file in
+    spark.local.dir for the JVM to read.) The view is a LocalRelation: a plan shows its columns,
+    never its rows.
     """
     inner, outer = key.hmac_pads()
-    frame = spark.createDataFrame(
-        [(bytearray(inner), bytearray(outer), key.key_id)],
-        "inner_pad binary, outer_pad binary, key_id string",
+    jvm = spark.sparkContext._jvm
+    values = spark.sparkContext._gateway.new_array(jvm.java.lang.Object, 3)
+    values[0], values[1], values[2] = bytearray(inner), bytearray(outer), key.key_id
+    rows = jvm.java.util.ArrayList()
+    rows.add(jvm.org.apache.spark.sql.RowFactory.create(values))
+    schema = jvm.org.apache.spark.sql.types.StructType.fromDDL(
+        "inner_pad binary, outer_pad binary, key_id string"
     )
-    frame.createOrReplaceTempView(KEY_VIEW)
+    spark._jsparkSession.createDataFrame(rows, schema).createOrReplaceTempView(KEY_VIEW)
 
 
 def run_dbt_in_process(args: list[str]) -> int:
@@ -140,7 +147,7 @@ def run_dbt_in_process(args: list[str]) -> int:
 
     result = dbtRunner().invoke(args)
     if result.exception is not None and not result.success:
-        print(f"dbt failed: {result.exception}")
+        print(f"dbt failed: {result.exception}", file=sys.stderr)
         return 2
     return 0 if result.success else 1
 
