@@ -1,6 +1,8 @@
 # gdpr_pipeline: two commands do everything.
 #   make run   install, generate demo data, ensure a key, dbt build, train, write evidence, summarise
 #   make test  lint, dbt parse (warnings are errors), dbt build on fixtures, pytest
+#              (and, when java is on PATH, make test-spark)
+#   make test-spark  the demo built on DuckDB and on Apache Spark: releases must be identical
 SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -eu -o pipefail -c
@@ -9,6 +11,7 @@ PYTHON      ?= python3
 VENV        := .venv
 BIN         := $(VENV)/bin
 STAMP       := $(VENV)/.installed
+SPARK_STAMP := $(VENV)/.installed-spark
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
@@ -20,7 +23,7 @@ DEMO_AS_OF  := 2026-11-01 00:00:00
 
 FIXTURES    := target/fixtures
 
-.PHONY: run test install lint dbt-fixtures pytest bench clean browser evidence
+.PHONY: run test install install-spark lint dbt-fixtures pytest test-spark bench clean browser evidence
 
 # Reinstall when the venv is missing or any dependency file changed (stale).
 $(STAMP): python/pyproject.toml python/constraints.txt
@@ -30,6 +33,13 @@ $(STAMP): python/pyproject.toml python/constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The spark extra (dbt-spark, pyspark): only for the Spark target and its tests.
+$(SPARK_STAMP): $(STAMP) python/constraints-spark.txt
+	$(BIN)/python -m pip install --quiet -c python/constraints.txt -c python/constraints-spark.txt -e "python[dev,spark]"
+	touch $(SPARK_STAMP)
+
+install-spark: $(SPARK_STAMP)
 
 run: install
 	$(BIN)/gdpr-pipeline demo --subjects 1000 --seed 42 --raw-dir $(DEMO_DIR) --as-of "$(DEMO_AS_OF)"
@@ -59,9 +69,15 @@ evidence: install
 	$(BIN)/gdpr-pipeline evidence verify
 
 pytest: install browser
-	$(BIN)/python -m pytest python/tests -q
+	$(BIN)/python -m pytest python/tests -q -m "not spark"
+
+# The demo on DuckDB and on local Spark (local[2]), compared release by release; needs Java 17+.
+test-spark: install-spark
+	$(BIN)/python -m pytest python/tests -q -m spark
 
 test: lint dbt-fixtures browser pytest
+	if command -v java >/dev/null; then $(MAKE) --no-print-directory test-spark; \
+	else echo "java not on PATH: Spark tests not run (make test-spark needs Java 17+)"; fi
 
 # Benchmark (issue 8): 1M and 10M subjects, or e.g. make bench SIZES=1000000. Writes bench/results.json.
 bench: install

@@ -1,6 +1,7 @@
 {#- Keyed pseudonym of a subject in a domain: lowercase hex HMAC-SHA256(key, '<domain>:<id>').
-    The key never appears here: the gdpr_pipeline plugin (DuckDB) or session (Spark) holds the
-    RFC 2104 pads in session variables, so compiled SQL names the variables, not their values.
+    The key never appears here: the gdpr_pipeline plugin (DuckDB: session variables) or
+    spark-build (Spark: a temporary view) holds the RFC 2104 pads in the engine session, so
+    compiled SQL names where the pads are, never their values.
     HMAC(K, m) = SHA256((K xor opad) || SHA256((K xor ipad) || m)). -#}
 {% macro pseudonymize(domain, subject_id) -%}
     {{ return(adapter.dispatch('pseudonymize', 'gdpr_pipeline')(domain, subject_id)) }}
@@ -11,7 +12,7 @@
 {%- endmacro %}
 
 
-{#- HMAC-SHA256 of a blob, as lowercase hex, keyed by the pads in the session variables.
+{#- HMAC-SHA256 of a blob, as lowercase hex, keyed by the pads held in the engine session.
     Tested against the RFC 4231 vectors (python/tests/test_pseudonymization.py). -#}
 {% macro hmac_sha256_hex(message_blob) -%}
     {{ return(adapter.dispatch('hmac_sha256_hex', 'gdpr_pipeline')(message_blob)) }}
@@ -21,8 +22,15 @@
     sha256(getvariable('gdpr_hmac_outer_pad') || unhex(sha256(getvariable('gdpr_hmac_inner_pad') || {{ message_blob }})))
 {%- endmacro %}
 
+{#- Spark: gdpr-pipeline spark-build registers the pads as the one-row temporary view
+    gdpr_pipeline_key before dbt runs (python/src/gdpr_pipeline/spark_session.py says why a view
+    and not session variables: Spark prints a variable's value in plans and error messages). -#}
 {% macro spark__pseudonymize(domain, subject_id) -%}
-    sha2(concat(gdpr_hmac_outer_pad, unhex(sha2(concat(gdpr_hmac_inner_pad, encode(concat({{ domain }}, ':', {{ subject_id }}), 'UTF-8')), 256))), 256)
+    {{ gdpr_pipeline.hmac_sha256_hex("encode(concat(" ~ domain ~ ", ':', " ~ subject_id ~ "), 'UTF-8')") }}
+{%- endmacro %}
+
+{% macro spark__hmac_sha256_hex(message_blob) -%}
+    sha2(concat((select outer_pad from gdpr_pipeline_key), unhex(sha2(concat((select inner_pad from gdpr_pipeline_key), {{ message_blob }}), 256))), 256)
 {%- endmacro %}
 
 
@@ -36,21 +44,55 @@
 {%- endmacro %}
 
 {% macro spark__pseudonym_key_id() -%}
-    gdpr_key_id
+    (select key_id from gdpr_pipeline_key)
 {%- endmacro %}
 
 
 {#- on-run-start: refuse to build when the key did not reach the engine (a profile without
-    the plugin, say). There is no unkeyed fallback. -#}
+    the plugin, say, or `dbt build --target spark` instead of `gdpr-pipeline spark-build`).
+    There is no unkeyed fallback. -#}
 {% macro check_pseudonymization_ready() -%}
     {%- if execute and flags.WHICH in ('build', 'run', 'seed', 'test', 'snapshot') -%}
-        {%- set key_id = run_query('select ' ~ pseudonym_key_id()).columns[0].values()[0] -%}
+        {%- set key_id = gdpr_pipeline.session_key_id() -%}
         {%- if not key_id -%}
             {{ exceptions.raise_compiler_error(
-                "The pseudonymization key did not reach the engine. Use the committed profiles.yml "
-                ~ "(it loads the gdpr_pipeline plugin) and set DBT_ENV_SECRET_PSEUDONYM_KEY.") }}
+                "The pseudonymization key did not reach the engine. "
+                ~ gdpr_pipeline.key_setup_hint()) }}
         {%- endif -%}
         {{ log("Pseudonymization key id: " ~ key_id, info=True) }}
     {%- endif -%}
     select 1
+{%- endmacro %}
+
+{#- The key id the engine session holds, or none when the key was not set up. -#}
+{% macro session_key_id() -%}
+    {{ return(adapter.dispatch('session_key_id', 'gdpr_pipeline')()) }}
+{%- endmacro %}
+
+{% macro default__session_key_id() -%}
+    {{ return(run_query('select ' ~ pseudonym_key_id()).columns[0].values()[0]) }}
+{%- endmacro %}
+
+{#- Spark: a missing view is an error, not a null, so look for it first. -#}
+{% macro spark__session_key_id() -%}
+    {%- if run_query("show views like 'gdpr_pipeline_key'") | length == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(default__session_key_id()) }}
+{%- endmacro %}
+
+{#- How to get the key into this engine, for the error message. -#}
+{% macro key_setup_hint() -%}
+    {{ return(adapter.dispatch('key_setup_hint', 'gdpr_pipeline')()) }}
+{%- endmacro %}
+
+{% macro default__key_setup_hint() -%}
+    {{ return("Use the committed profiles.yml (it loads the gdpr_pipeline plugin) and set "
+        ~ "DBT_ENV_SECRET_PSEUDONYM_KEY.") }}
+{%- endmacro %}
+
+{% macro spark__key_setup_hint() -%}
+    {{ return("On Spark, run dbt through `gdpr-pipeline spark-build [dbt args]`: it starts the "
+        ~ "SparkSession, registers the key's HMAC pads in a temporary view and then runs dbt. "
+        ~ "Set DBT_ENV_SECRET_PSEUDONYM_KEY or create the key file (gdpr-pipeline keys init).") }}
 {%- endmacro %}

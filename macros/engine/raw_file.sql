@@ -54,13 +54,77 @@
 {%- endmacro %}
 
 
+{#- Spark SQL cannot glob and read a file in one expression the way DuckDB does, and a view
+    may not reference a temporary view. So on Spark each raw file becomes an external table in
+    the source's own schema (<schema>_raw): the declared source is then a real relation, the
+    staging views read it like any table, and on a cluster the same source can be an existing
+    table instead. register_raw_files (on-run-start) creates them once per invocation, before
+    any model runs, so parallel staging models never race on the DDL. -#}
+{% macro register_raw_files() -%}
+    {{ return(adapter.dispatch('register_raw_files', 'gdpr_pipeline')()) }}
+{%- endmacro %}
+
+{% macro default__register_raw_files() -%}
+    select 1
+{%- endmacro %}
+
+{% macro spark__register_raw_files() -%}
+    {%- if execute and flags.WHICH in ('build', 'run') -%}
+        {%- set sources = graph.sources.values() | selectattr('package_name', 'equalto', 'gdpr_pipeline')
+            | selectattr('source_name', 'equalto', 'raw') | sort(attribute='name') | list -%}
+        {%- for schema in sources | map(attribute='schema') | unique -%}
+            {%- do run_query('create schema if not exists ' ~ schema) -%}
+        {%- endfor -%}
+        {%- for node in sources -%}
+            {%- set path = _spark_raw_path(node.name) -%}
+            {%- set relation = api.Relation.create(schema=node.schema, identifier=node.identifier, type='table') -%}
+            {%- do run_query('drop table if exists ' ~ relation) -%}
+            {%- if path.endswith('.parquet') -%}
+                {%- do run_query("create table " ~ relation ~ " using parquet options (path '" ~ path ~ "')") -%}
+            {%- else -%}
+                {#- Every column as text (no schema inference), RFC 4180 quoting, and a malformed
+                    row stops the build instead of turning into nulls. -#}
+                {%- do run_query("create table " ~ relation ~ " using csv options (path '" ~ path
+                    ~ "', header 'true', inferSchema 'false', sep ',', quote '\"', escape '\"',"
+                    ~ " multiLine 'true', encoding 'UTF-8', mode 'FAILFAST')") -%}
+            {%- endif -%}
+            {%- set columns = run_query('select * from ' ~ relation ~ ' limit 0').column_names | list -%}
+            {%- do _check_raw_columns(path, columns, node.name) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
+
+{#- The one file <raw_dir>/<name>.csv or .parquet, found with Spark's binaryFile source (which
+    lists the directory without reading file contents when only `path` is selected). -#}
+{% macro _spark_raw_path(name) -%}
+    {%- set raw_dir = var('raw_dir') | replace("'", "\\'") -%}
+    {%- set found = run_query(
+        "select path from binaryFile.`" ~ raw_dir ~ "` where path rlike '/" ~ name ~ "[.](csv|parquet)$' order by path"
+    ).columns[0].values() | list -%}
+    {%- if found | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "Raw file missing: " ~ var('raw_dir') ~ "/" ~ name ~ ".csv or .parquet. Put the four raw files "
+            ~ "(subjects, consent_events, purchases, erasure_requests) in one directory and pass it "
+            ~ "as --vars '{raw_dir: <dir>}'.") }}
+    {%- elif found | length > 1 -%}
+        {{ exceptions.raise_compiler_error(
+            "Ambiguous raw input: both " ~ (found | join(' and ')) ~ " exist; keep one.") }}
+    {%- endif -%}
+    {{ return(found[0]) }}
+{%- endmacro %}
+
+{% macro spark__raw_file(name) -%}
+    {{ return({'path': _spark_raw_path(name), 'relation': source('raw', name)}) }}
+{%- endmacro %}
+
 {#- Parses a text column to a type; a value that does not parse stops the build with an error
     that names the file, the column and the value. Empty stays null. -#}
 {% macro parse_or_fail(column, data_type, path) -%}
     case
         when {{ column }} is not null and {{ gdpr_pipeline.try_cast_text(column, data_type) }} is null
             then {{ gdpr_pipeline.raise_error(
-                "'" ~ path ~ ": column " ~ column ~ ": cannot parse ''' || cast(" ~ column ~ " as varchar) || ''' as " ~ data_type ~ "'") }}
+                "'" ~ path ~ ": column " ~ column ~ ": cannot parse ''' || cast(" ~ column ~ " as string) || ''' as " ~ data_type ~ "'") }}
         else {{ gdpr_pipeline.try_cast_text(column, data_type) }}
     end
 {%- endmacro %}

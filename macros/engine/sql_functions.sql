@@ -6,6 +6,15 @@
 {% macro default__try_cast_text(column, data_type) -%}
     try_cast({{ column }} as {{ data_type }})
 {%- endmacro %}
+{#- Spark's cast takes '2026' or '2026-03' for a date or a timestamp, where DuckDB refuses them;
+    requiring a full year-month-day keeps a value that fails on one engine failing on both. -#}
+{% macro spark__try_cast_text(column, data_type) -%}
+    {%- if data_type | lower in ('date', 'timestamp') -%}
+        case when {{ column }} rlike '^\\s*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' then try_cast({{ column }} as {{ data_type }}) end
+    {%- else -%}
+        try_cast({{ column }} as {{ data_type }})
+    {%- endif -%}
+{%- endmacro %}
 
 {% macro raise_error(message_sql) -%}
     {{ return(adapter.dispatch('raise_error', 'gdpr_pipeline')(message_sql)) }}
@@ -73,8 +82,12 @@
 {% macro duckdb__json_record(columns) -%}
     cast(json_object({% for c in columns %}'{{ c }}', {{ c }}{{ ", " if not loop.last }}{% endfor %}) as varchar)
 {%- endmacro %}
+{#- Nulls kept and timestamps written as DuckDB writes them, so a quarantined row reads the same. -#}
 {% macro spark__json_record(columns) -%}
-    to_json(named_struct({% for c in columns %}'{{ c }}', {{ c }}{{ ", " if not loop.last }}{% endfor %}))
+    to_json(
+        named_struct({% for c in columns %}'{{ c }}', {{ c }}{{ ", " if not loop.last }}{% endfor %}),
+        map('ignoreNullFields', 'false', 'timestampFormat', 'yyyy-MM-dd HH:mm:ss')
+    )
 {%- endmacro %}
 
 {#- The build's reference time: var as_of, or the build's start (UTC). -#}

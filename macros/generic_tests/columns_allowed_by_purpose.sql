@@ -9,7 +9,7 @@
         select '{{ column.name | lower }}' as column_name{{ " union all" if not loop.last }}
         {%- endfor %}
         {%- if not columns %}
-        select cast(null as varchar) as column_name where 1 = 0
+        select cast(null as string) as column_name where 1 = 0
         {%- endif %}
     ),
     allowed as (

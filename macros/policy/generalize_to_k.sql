@@ -17,7 +17,7 @@ level_{{ n }}_rows as (
         {%- for qi in qis %}
         {{ level[qi] }} as {{ qi }},
         {%- endfor %}
-        {{ sensitive_column if sensitive_column else "cast(null as varchar)" }} as sensitive_value
+        {{ sensitive_column if sensitive_column else "cast(null as string)" }} as sensitive_value
     from {{ source }}
     {%- if n > 0 %}
     where {{ subject_column }} not in (

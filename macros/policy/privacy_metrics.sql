@@ -8,7 +8,7 @@
         '{{ release_name }}' as release_name,
         '{{ purpose }}' as purpose,
         '{{ quasi_identifiers | join(", ") }}' as quasi_identifiers,
-        {{ "'" ~ sensitive_column ~ "'" if sensitive_column else "cast(null as varchar)" }} as sensitive_attribute,
+        {{ "'" ~ sensitive_column ~ "'" if sensitive_column else "cast(null as string)" }} as sensitive_attribute,
         {{ var('k_min') }} as k_required,
         coalesce(min(classes.class_subjects), 0) as k_achieved,
         {{ var('l_min') if sensitive_column else 'cast(null as integer)' }} as l_required,

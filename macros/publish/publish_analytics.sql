@@ -5,12 +5,22 @@
     a half-built one; a failed build leaves the published file untouched; and because the file
     is new on every publish, no freed block can still hold an erased subject's bytes.
     Views in it name their tables unqualified, so the file opens on its own, with no key.
-    Spark: the releases schema is the boundary; nothing is copied (README, "On Spark"). -#}
+    Spark: the releases schema (<schema>_releases) is the boundary; nothing is copied. Readers are
+    granted that schema only, the way a cluster separates data (docs/spark.md). -#}
 {% macro publish_analytics(results) -%}
     {{ return(adapter.dispatch('publish_analytics', 'gdpr_pipeline')(results)) }}
 {%- endmacro %}
 
 {% macro default__publish_analytics(results) -%}
+    select 1
+{%- endmacro %}
+
+{% macro spark__publish_analytics(results) -%}
+    {%- if execute and flags.WHICH in ('build', 'run') -%}
+        {%- set schemas = release_nodes() | map(attribute='schema') | unique | list -%}
+        {{ log("Spark: releases stay in schema " ~ (schemas | join(', '))
+            ~ "; there is no separate analytics file to publish (docs/spark.md).", info=True) }}
+    {%- endif -%}
     select 1
 {%- endmacro %}
 

@@ -27,7 +27,7 @@ candidates as (
         },
     ],
     k=var('k_min'),
-    sensitive_column='cast(has_purchase_next_90d as varchar)',
+    sensitive_column='cast(has_purchase_next_90d as string)',
     l=var('l_min'),
 ) }},
 

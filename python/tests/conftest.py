@@ -48,9 +48,21 @@ class Build:
         self, *args: str, dbt_vars: dict[str, Any] | None = None
     ) -> subprocess.CompletedProcess[str]:
         """Run dbt with this build's paths; raw_dir and as_of are set unless overridden."""
+        return self._run([str(Path(sys.executable).with_name("dbt"))], args, dbt_vars)
+
+    def spark(
+        self, *args: str, dbt_vars: dict[str, Any] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """The same dbt command on Spark, through `gdpr-pipeline spark-build` (target spark)."""
+        entry_point = [str(Path(sys.executable).with_name("gdpr-pipeline")), "spark-build"]
+        return self._run(entry_point, args, dbt_vars)
+
+    def _run(
+        self, entry_point: list[str], args: tuple[str, ...], dbt_vars: dict[str, Any] | None
+    ) -> subprocess.CompletedProcess[str]:
         merged = {"raw_dir": str(self.raw_dir), "as_of": DEMO_AS_OF, **(dbt_vars or {})}
         command = [
-            str(Path(sys.executable).with_name("dbt")),
+            *entry_point,
             *args,
             "--target-path",
             str(self.target),

@@ -48,8 +48,8 @@ select '{{ problem[0] }}' as node_name, '{{ problem[1] }}' as column_name, '{{ p
 {%- endfor %}
 {%- else %}
 select
-    cast(null as varchar) as node_name,
-    cast(null as varchar) as column_name,
-    cast(null as varchar) as problem
+    cast(null as string) as node_name,
+    cast(null as string) as column_name,
+    cast(null as string) as problem
 where 1 = 0
 {%- endif %}

@@ -37,7 +37,7 @@ analytics_purchases_monthly as (
         'analytics_purchases_monthly' as release_name,
         'analytics' as purpose,
         'purchase_month, country_group, category' as quasi_identifiers,
-        cast(null as varchar) as sensitive_attribute,
+        cast(null as string) as sensitive_attribute,
         {{ var('k_min') }} as k_required,
         coalesce(smallest_released_cell, 0) as k_achieved,
         cast(null as integer) as l_required,

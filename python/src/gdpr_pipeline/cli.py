@@ -230,6 +230,24 @@ def evidence_verify() -> None:
     typer.echo(result.message)
 
 
+@app.command(
+    "spark-build",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def spark_build(ctx: typer.Context) -> None:
+    """Run dbt on Spark (target `spark` unless --target is given) with the key in the Spark
+    session. Arguments are dbt's: `gdpr-pipeline spark-build build --vars '{...}'`."""
+    from gdpr_pipeline.spark_session import SparkSetupProblem
+    from gdpr_pipeline.spark_session import spark_build as run
+
+    paths = Paths.discover()
+    try:
+        code = run(ctx.args or ["build"], project_root=paths.root, key_file=paths.key_file)
+    except (keys.KeyProblem, SparkSetupProblem) as error:
+        _fail(str(error), 2)
+    raise typer.Exit(code)
+
+
 @app.command()
 def demo(
     subjects: int = 1000,
