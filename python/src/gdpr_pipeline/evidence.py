@@ -40,6 +40,7 @@ from gdpr_pipeline.audit import (
     verify_records,
 )
 from gdpr_pipeline.dbt_runner import run_dbt
+from gdpr_pipeline.policy import CLASSES as PERSONAL_DATA_CLASSES
 from gdpr_pipeline.project import Paths
 
 __all__ = [
@@ -65,14 +66,6 @@ LAWFUL_BASIS_ARTICLE = {
     "legal_obligation": "Art. 6(1)(c) GDPR, legal obligation",
     "legitimate_interest": "Art. 6(1)(f) GDPR, legitimate interests",
 }
-PERSONAL_DATA_CLASSES = (
-    "direct_identifier",
-    "quasi_identifier",
-    "sensitive",
-    "pseudonym",
-    "behavioural",
-    "non_personal",
-)
 
 
 @dataclass(frozen=True)
