@@ -290,9 +290,13 @@ def test_released_with_standing_consent_fails_a_release_without_standing_consent
     project = _project_copy(tmp_path / "project")
     model = project / "models/intermediate/int_subjects_purpose_eligibility.sql"
     correct = "when 'consent' then standing_consent.subject_id is not null"
-    assert correct in model.read_text()
+    only_objections = "\n        and purposes.lawful_basis = 'legitimate_interest'"
+    text = model.read_text()
+    assert correct in text and only_objections in text
     model.write_text(
-        model.read_text().replace(correct, "when 'consent' then latest_events.action = 'grant'")
+        text.replace(only_objections, "").replace(
+            correct, "when 'consent' then latest_events.action = 'grant'"
+        )
     )
     broken = dataclasses.replace(make_build(tmp_path), root=project)
     shutil.copytree(demo_build.raw_dir, broken.raw_dir)

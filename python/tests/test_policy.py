@@ -48,16 +48,16 @@ def test_a_broken_project_fails_naming_each_model_and_column(tmp_path: Path) -> 
     edit_project(
         build,
         AUDIENCE_YML,
-        "      - name: key_id\n        data_type: varchar\n"
+        "      - name: key_id\n        data_type: string\n"
         "        config: {meta: {personal_data: non_personal}}\n",
-        "      - name: key_id\n        data_type: varchar\n",
+        "      - name: key_id\n        data_type: string\n",
     )
     # 2. a direct identifier and 3. a column outside marketing's allowlist enter the release
     edit_project(
         build,
         AUDIENCE_YML,
         "      - name: age_band\n",
-        "      - name: email\n        data_type: varchar\n"
+        "      - name: email\n        data_type: string\n"
         "        config: {meta: {personal_data: direct_identifier}}\n"
         "      - name: account_created_year\n        data_type: integer\n"
         "        config: {meta: {personal_data: behavioural}}\n"

@@ -85,9 +85,9 @@ def test_a_declared_column_without_a_class_fails_the_build(broken: Build) -> Non
     edit_project(
         broken,
         AUDIENCE_YML,
-        "      - name: age_band\n        data_type: varchar\n"
+        "      - name: age_band\n        data_type: string\n"
         "        config: {meta: {personal_data: quasi_identifier}}\n",
-        "      - name: age_band\n        data_type: varchar\n",
+        "      - name: age_band\n        data_type: string\n",
     )
     broken.dbt(
         "build",
@@ -127,7 +127,7 @@ def test_a_direct_identifier_in_a_release_fails_and_nothing_is_published(broken:
         broken,
         AUDIENCE_YML,
         "      - name: age_band\n",
-        "      - name: email\n        data_type: varchar\n"
+        "      - name: email\n        data_type: string\n"
         "        config: {meta: {personal_data: direct_identifier}}\n"
         "      - name: age_band\n",
     )

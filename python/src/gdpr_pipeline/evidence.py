@@ -577,10 +577,16 @@ def generate_docs(paths: Paths, destination: Path) -> tuple[Path | None, str | N
     the manifest and catalog (names, types, descriptions, SQL; no data), so it opens from disk
     with no server and no network.
     """
+    # Compile with the build's own vars (raw_dir, as_of), so docs describe the run they sit beside.
+    results = paths.target / "run_results.json"
+    build_vars = (
+        json.loads(results.read_text()).get("args", {}).get("vars") if results.exists() else None
+    )
     with tempfile.TemporaryDirectory(prefix="gdpr-docs-") as scratch:
         completed = run_dbt(
             paths,
             ["docs", "generate", "--static", "--target-path", scratch, "--log-path", scratch],
+            dbt_vars=build_vars or None,
             capture=True,
         )
         page = Path(scratch) / "static_index.html"
