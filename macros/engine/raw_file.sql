@@ -27,11 +27,10 @@
     {%- endfor -%}
 {%- endmacro %}
 
-{% macro duckdb__raw_file(name) -%}
+{#- The single file found for a raw table, or an error that says what is missing or doubled.
+    Both engines list candidates their own way and share this check. -#}
+{% macro _the_one_raw_file(name, found) -%}
     {%- set base = var('raw_dir') ~ '/' ~ name -%}
-    {%- set found = run_query(
-        "select file from glob('" ~ base ~ ".csv') union all select file from glob('" ~ base ~ ".parquet') order by file"
-    ).columns[0].values() | list -%}
     {%- if found | length == 0 -%}
         {{ exceptions.raise_compiler_error(
             "Raw file missing: " ~ base ~ ".csv or " ~ base ~ ".parquet. Put the four raw files "
@@ -41,7 +40,15 @@
         {{ exceptions.raise_compiler_error(
             "Ambiguous raw input: both " ~ (found | join(' and ')) ~ " exist; keep one.") }}
     {%- endif -%}
-    {%- set path = found[0] -%}
+    {{ return(found[0]) }}
+{%- endmacro %}
+
+{% macro duckdb__raw_file(name) -%}
+    {%- set base = var('raw_dir') ~ '/' ~ name -%}
+    {%- set found = run_query(
+        "select file from glob('" ~ base ~ ".csv') union all select file from glob('" ~ base ~ ".parquet') order by file"
+    ).columns[0].values() | list -%}
+    {%- set path = _the_one_raw_file(name, found) -%}
     {%- if path.endswith('.parquet') -%}
         {%- set relation = "read_parquet('" ~ path ~ "')" -%}
     {%- else -%}
@@ -102,16 +109,7 @@
     {%- set found = run_query(
         "select path from binaryFile.`" ~ raw_dir ~ "` where path rlike '/" ~ name ~ "[.](csv|parquet)$' order by path"
     ).columns[0].values() | list -%}
-    {%- if found | length == 0 -%}
-        {{ exceptions.raise_compiler_error(
-            "Raw file missing: " ~ var('raw_dir') ~ "/" ~ name ~ ".csv or .parquet. Put the four raw files "
-            ~ "(subjects, consent_events, purchases, erasure_requests) in one directory and pass it "
-            ~ "as --vars '{raw_dir: <dir>}'.") }}
-    {%- elif found | length > 1 -%}
-        {{ exceptions.raise_compiler_error(
-            "Ambiguous raw input: both " ~ (found | join(' and ')) ~ " exist; keep one.") }}
-    {%- endif -%}
-    {{ return(found[0]) }}
+    {{ return(_the_one_raw_file(name, found)) }}
 {%- endmacro %}
 
 {% macro spark__raw_file(name) -%}

@@ -97,3 +97,25 @@ def read_run_results(paths: Paths, returncode: int) -> RunSummary:
             resource_type = result["unique_id"].split(".")[0]
             statuses.setdefault(resource_type, Counter())[result["status"]] += 1
     return RunSummary(returncode=returncode, statuses=statuses, invocation_id=invocation_id)
+
+
+def upstream(manifest: dict[str, Any], start: str) -> list[str]:
+    """Every node upstream of `start` (and start itself), parents before children."""
+    nodes = {
+        **manifest.get("nodes", {}),
+        **manifest.get("sources", {}),
+        **manifest.get("exposures", {}),
+    }
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(uid: str) -> None:
+        if uid in seen or uid not in nodes:
+            return
+        seen.add(uid)
+        for parent in sorted((nodes[uid].get("depends_on") or {}).get("nodes", [])):
+            visit(parent)
+        order.append(uid)
+
+    visit(start)
+    return order

@@ -39,7 +39,7 @@ from gdpr_pipeline.audit import (
     verify,
     verify_records,
 )
-from gdpr_pipeline.dbt_runner import run_dbt
+from gdpr_pipeline.dbt_runner import run_dbt, upstream
 from gdpr_pipeline.policy import CLASSES as PERSONAL_DATA_CLASSES
 from gdpr_pipeline.project import Paths
 
@@ -252,28 +252,6 @@ def _categories(nodes: list[dict[str, Any]]) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in sorted(classes.items(), key=lambda kv: order.get(kv[0], 99))}
 
 
-def _upstream(manifest: dict[str, Any], start: str) -> list[str]:
-    """Every node upstream of `start` (and start itself), parents before children."""
-    nodes = {
-        **manifest.get("nodes", {}),
-        **manifest.get("sources", {}),
-        **manifest.get("exposures", {}),
-    }
-    order: list[str] = []
-    seen: set[str] = set()
-
-    def visit(uid: str) -> None:
-        if uid in seen or uid not in nodes:
-            return
-        seen.add(uid)
-        for parent in sorted((nodes[uid].get("depends_on") or {}).get("nodes", [])):
-            visit(parent)
-        order.append(uid)
-
-    visit(start)
-    return order
-
-
 def _art30(
     paths: Paths,
     manifest: dict[str, Any],
@@ -450,7 +428,7 @@ def _lineage(manifest: dict[str, Any], nodes: list[dict[str, Any]], docs: str | 
     }
     for uid, exposure in sorted(manifest.get("exposures", {}).items()):
         chain = []
-        for step in _upstream(manifest, uid):
+        for step in upstream(manifest, uid):
             node = all_nodes[step]
             seen = observed.get(step, {})
             chain.append(

@@ -27,6 +27,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
+from gdpr_pipeline.dbt_runner import upstream
 from gdpr_pipeline.project import Paths
 
 VIEW = "ml_training_set"
@@ -107,20 +108,8 @@ def _lineage(paths: Paths, relation: str) -> list[dict[str, str]]:
     start = next((uid for uid, n in manifest["nodes"].items() if n.get("alias") == relation), None)
     if start is None:
         return []
-    order: list[str] = []
-    seen: set[str] = set()
-
-    def visit(uid: str) -> None:
-        if uid in seen or uid not in nodes:
-            return
-        seen.add(uid)
-        for parent in nodes[uid].get("depends_on", {}).get("nodes", []):
-            visit(parent)
-        order.append(uid)
-
-    visit(start)
     steps = []
-    for uid in order:
+    for uid in upstream(manifest, start):
         node = nodes[uid]
         description = (node.get("description") or "").strip().split("\n")[0]
         steps.append(
