@@ -81,7 +81,7 @@ test: lint dbt-fixtures browser pytest
 
 # Benchmark (issue 8): 1M and 10M subjects, or e.g. make bench SIZES=1000000. Writes bench/results.json.
 bench: install
-	$(BIN)/python -m gdpr_pipeline.bench $(if $(SIZES),--sizes $(SIZES))
+	$(BIN)/python python/bench/bench.py $(if $(SIZES),--sizes $(SIZES))
 
 clean:
 	rm -rf target logs warehouse artifacts evidence data

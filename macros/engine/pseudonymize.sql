@@ -23,7 +23,7 @@
 {%- endmacro %}
 
 {#- Spark: gdpr-pipeline spark-build registers the pads as the one-row temporary view
-    gdpr_pipeline_key before dbt runs (python/src/gdpr_pipeline/spark_session.py says why a view
+    gdpr_pipeline_key before dbt runs (python/src/gdpr_pipeline/engines/spark.py says why a view
     and not session variables: Spark prints a variable's value in plans and error messages). -#}
 {% macro spark__pseudonymize(domain, subject_id) -%}
     {{ gdpr_pipeline.hmac_sha256_hex("encode(concat(" ~ domain ~ ", ':', " ~ subject_id ~ "), 'UTF-8')") }}

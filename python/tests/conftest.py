@@ -127,7 +127,7 @@ def edit_project(build: Build, relative: str, old: str, new: str) -> None:
 
 
 def generate_raw(raw_dir: Path, subjects: int = 1000, seed: int = 42, **kwargs: Any) -> None:
-    from gdpr_pipeline.generate import generate
+    from gdpr_pipeline.synth.generate import generate
 
     generate(raw_dir, subjects, seed=seed, **kwargs)
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import duckdb
 
-from gdpr_pipeline.project import Paths
+from gdpr_pipeline.core.paths import Paths
 
 TRAIL = "audit.trail"
 GENESIS_HASH = "0" * 64

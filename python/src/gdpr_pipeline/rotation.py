@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from gdpr_pipeline import keys
-from gdpr_pipeline.project import Paths
+from gdpr_pipeline.core.paths import Paths
 
 STATE_FILE = "key_rotation.json"
 
@@ -164,7 +164,7 @@ def rotate(
     }
     _write_state(paths, state)
 
-    from gdpr_pipeline.dbt_runner import read_run_results, run_dbt
+    from gdpr_pipeline.core.dbt import read_run_results, run_dbt
 
     dbt_vars: dict[str, Any] = {"raw_dir": raw_dir}
     if as_of:

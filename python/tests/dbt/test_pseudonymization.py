@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from conftest import PLANTED_KEY, Build, make_build
 from gdpr_pipeline import keys
-from gdpr_pipeline.dbt_plugin import Plugin
+from gdpr_pipeline.engines.duckdb_plugin import Plugin
 
 # RFC 4231, section 4: (key, data, HMAC-SHA256). Case 5 is truncated to 128 bits.
 RFC4231 = [

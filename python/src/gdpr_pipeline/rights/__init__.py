@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 
 from gdpr_pipeline import keys
-from gdpr_pipeline.project import Paths
+from gdpr_pipeline.core.paths import Paths
 
 MODEL_PURPOSE = "model_training"
 TRAINING_VIEW = "ml_training_set"
@@ -134,7 +134,7 @@ class TrainedModel:
 
     def integrity_problem(self) -> str | None:
         """Why the stored pseudonym list cannot be trusted, or None when it matches the card."""
-        from gdpr_pipeline.train import pseudonym_digest
+        from gdpr_pipeline.ml.train import pseudonym_digest
 
         stored = self.pseudonyms()
         if stored is None:

@@ -26,8 +26,9 @@ from test_pseudonymization import RFC4231, _forbidden_patterns, _scan
 from typer.testing import CliRunner
 
 from conftest import PLANTED_KEY, ROOT, Build, make_build
-from gdpr_pipeline import keys, spark_session
+from gdpr_pipeline import keys
 from gdpr_pipeline.cli import app
+from gdpr_pipeline.engines import spark as spark_session
 
 pytestmark = pytest.mark.spark
 

@@ -18,7 +18,7 @@ It does no quarantine, no k-anonymity, no tests and no audit trail, so it does l
 dbt build; it is run in a subprocess with a memory cap so that a size pandas cannot handle
 fails alone instead of taking the machine down.
 
-Run: ``python -m gdpr_pipeline.baseline_pandas RAW_DIR OUT_FILE --as-of '2026-11-01 00:00:00'``
+Run: ``python python/bench/baseline_pandas.py RAW_DIR OUT_FILE --as-of '2026-11-01 00:00:00'``
 (the key comes from ``DBT_ENV_SECRET_PSEUDONYM_KEY``, as for dbt).
 """
 
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("raw_dir", type=Path)
     parser.add_argument("out_file", type=Path)
     parser.add_argument("--as-of", required=True)
-    parser.add_argument("--seeds", type=Path, default=Path(__file__).resolve().parents[3] / "seeds")
+    parser.add_argument("--seeds", type=Path, default=Path(__file__).resolve().parents[2] / "seeds")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     counts = run(args.raw_dir, args.out_file, args.as_of, args.seeds / "purposes.csv")

@@ -18,8 +18,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from gdpr_pipeline import generate as gen
-from gdpr_pipeline.generate import DEFAULT_ANCHOR, GenerateSummary, generate, summary_line
+from gdpr_pipeline.synth import generate as gen
+from gdpr_pipeline.synth.generate import DEFAULT_ANCHOR, GenerateSummary, generate, summary_line
 
 COLUMNS = {
     "subjects": [

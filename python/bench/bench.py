@@ -51,15 +51,14 @@ from typing import Any
 import duckdb
 
 from gdpr_pipeline import keys
-from gdpr_pipeline.generate import DEFAULT_ANCHOR, generate, summary_line
-from gdpr_pipeline.project import find_project_root
+from gdpr_pipeline.core.paths import find_project_root
+from gdpr_pipeline.synth.generate import DEFAULT_ANCHOR, generate, summary_line
+from gdpr_pipeline.synth.increment import INCREMENT_FRACTION, RAW_TABLES, append_increment
 
 DEFAULT_SIZES = (1_000_000, 10_000_000)
 EVENTS_PER_SUBJECT = 3
 PURCHASES_PER_SUBJECT = 10
-INCREMENT_FRACTION = 0.01
 AS_OF = DEFAULT_ANCHOR.strftime("%Y-%m-%d %H:%M:%S")
-RAW_TABLES = ("subjects", "consent_events", "purchases", "erasure_requests")
 STAGE_ORDER = ["seeds", "staging", "intermediate", "quarantine", "marts", "tests", "hooks"]
 
 # Targets from issue 8 (and issue 4, item 7).
@@ -207,171 +206,6 @@ def ensure_data(data_root: Path, subjects: int) -> dict[str, Any]:
     }
     marker.write_text(json.dumps(record, indent=2))
     return {**record, "reused": False}
-
-
-def _draw(salt: str, modulus: int | str) -> str:
-    """A deterministic pseudo-random integer in [0, modulus) for row number i."""
-    return f"cast(hash(i, '{salt}') % ({modulus}) as bigint)"
-
-
-def _before(anchor_sql: str, salt: str, seconds: int) -> str:
-    """A timestamp between `seconds` and 1 second before the anchor."""
-    return f"timestamp '{anchor_sql}' - to_seconds(1 + {_draw(salt, seconds)})"
-
-
-def append_increment(
-    source_dir: Path,
-    out_dir: Path,
-    *,
-    fraction: float = INCREMENT_FRACTION,
-    seed: int = 7,
-    anchor: dt.datetime = DEFAULT_ANCHOR,
-) -> dict[str, int]:
-    """Copy the raw files to `out_dir` with `fraction` more rows appended at their end.
-
-    New rows belong to existing subjects and are what an append-only source delivers later:
-    consent events (grants and withdrawals; recent ones, late-arriving ones recorded years ago,
-    withdrawals recorded at the same instant as an existing grant, one exact repeat and one
-    conflicting reuse of an existing event_id), purchases (in the label window and late ones,
-    one reusing an existing purchase_id at an earlier time) and erasure requests. Existing
-    rows are unchanged and keep their order; the same arguments give the same rows.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
-    con.execute("set enable_progress_bar = false")
-    src = {t: str(source_dir / f"{t}.parquet") for t in RAW_TABLES}
-    anchor_sql = anchor.strftime("%Y-%m-%d %H:%M:%S")
-    tag = f"{seed:03d}"
-    day = 86_400
-    con.execute(
-        f"""
-        create temp table living as
-        select subject_id, row_number() over (order by subject_id) - 1 as position
-        from read_parquet('{src["subjects"]}')
-        where subject_id not in (
-            select subject_id from read_parquet('{src["erasure_requests"]}'))
-        """
-    )
-    living = con.execute("select count(*) from living").fetchone()[0]
-    counts = {
-        t: con.execute(f"select count(*) from read_parquet('{src[t]}')").fetchone()[0]
-        for t in RAW_TABLES
-        if t != "subjects"
-    }
-    new_events = max(int(counts["consent_events"] * fraction), 10)
-    same_instant = max(new_events // 10, 1)
-    new_purchases = max(int(counts["purchases"] * fraction), 10)
-    new_erasures = max(int(counts["erasure_requests"] * fraction), 2)
-
-    def picked(n: int, salt: str) -> str:
-        """n rows (i, subject_id), each with a living subject drawn at random."""
-        return f"""
-            select t.i, living.subject_id
-            from range({n}) as t(i)
-            inner join living
-                on living.position = cast(hash(t.i, '{salt}{tag}') % {living} as bigint)
-        """
-
-    con.execute(
-        f"""
-        create temp table appended_events as
-        with fresh as ({picked(new_events - same_instant, "event")})
-        select
-            'EI{tag}' || lpad(cast(i as varchar), 10, '0') as event_id,
-            subject_id,
-            ['model_training', 'marketing', 'analytics'][1 + {_draw("p", 3)}] as purpose,
-            case when {_draw("a", 5)} < 2 then 'withdraw' else 'grant' end as action,
-            case
-                when {_draw("late", 2)} = 0 then {_before(anchor_sql, "t", 30 * day)}
-                else {_before(anchor_sql, "t", 3 * 365 * day)}
-            end as recorded_at,
-            ['1.0', '2.0', '2.1'][1 + {_draw("v", 3)}] as policy_version,
-            ['web', 'app', 'email', 'call_center'][1 + {_draw("c", 4)}] as channel
-        from fresh
-        union all
-        -- withdrawals recorded at exactly the time of an existing grant: withdraw wins
-        select
-            'EI{tag}S' || lpad(cast(row_number() over (order by event_id) as varchar), 9, '0'),
-            subject_id, purpose, 'withdraw', recorded_at, policy_version, channel
-        from (
-            select * from read_parquet('{src["consent_events"]}')
-            where action = 'grant' and subject_id in (select subject_id from living)
-            order by hash(event_id, '{tag}s')
-            limit {same_instant}
-        )
-        union all
-        -- one exact repeat of an existing event (quarantined as a duplicate)
-        (select event_id, subject_id, purpose, action, recorded_at, policy_version, channel
-         from read_parquet('{src["consent_events"]}')
-         where event_id is not null and subject_id in (select subject_id from living)
-         order by hash(event_id, '{tag}r') limit 1)
-        union all
-        -- one reuse of an existing event_id with the other action (both become conflicting)
-        (select event_id, subject_id, purpose,
-                case action when 'grant' then 'withdraw' else 'grant' end,
-                recorded_at, policy_version, channel
-         from read_parquet('{src["consent_events"]}')
-         where event_id is not null and action in ('grant', 'withdraw')
-           and subject_id in (select subject_id from living)
-         order by hash(event_id, '{tag}c') limit 1)
-        """
-    )
-    con.execute(
-        f"""
-        create temp table appended_purchases as
-        with fresh as ({picked(new_purchases, "purchase")})
-        select
-            'PI{tag}' || lpad(cast(i as varchar), 11, '0') as purchase_id,
-            subject_id,
-            case
-                when {_draw("w", 2)} = 0 then {_before(anchor_sql, "t", 90 * day)}
-                else {_before(anchor_sql, "t", 3 * 365 * day)}
-            end as purchased_at,
-            cast(5 + {_draw("m", 30000)} / 100 as decimal(12, 2)) as amount_eur,
-            ['books', 'electronics', 'fashion', 'grocery', 'home', 'sports', 'toys',
-             'travel'][1 + {_draw("k", 8)}] as category
-        from fresh
-        union all
-        -- an existing purchase_id again, a day earlier: the earlier copy now counts
-        (select purchase_id, subject_id, purchased_at - interval 1 day, amount_eur, category
-         from read_parquet('{src["purchases"]}')
-         where subject_id in (select subject_id from living)
-         order by hash(purchase_id, '{tag}d') limit 1)
-        """
-    )
-    con.execute(
-        f"""
-        create temp table appended_erasures as
-        with fresh as ({picked(new_erasures, "erasure")})
-        select distinct on (subject_id)
-            'RI{tag}' || lpad(cast(i as varchar), 8, '0') as request_id,
-            subject_id,
-            {_before(anchor_sql, "t", day)} as received_at
-        from fresh
-        """
-    )
-    appended = {}
-    for table, new in (
-        ("consent_events", "appended_events"),
-        ("purchases", "appended_purchases"),
-        ("erasure_requests", "appended_erasures"),
-    ):
-        target = out_dir / f"{table}.parquet"
-        partial = target.with_name(target.name + ".partial")
-        con.execute(
-            f"""
-            copy (
-                select * from read_parquet('{src[table]}')
-                union all by name
-                select * from {new}
-            ) to '{partial}' (format parquet, compression zstd)
-            """
-        )
-        partial.replace(target)
-        appended[table] = con.execute(f"select count(*) from {new}").fetchone()[0]
-    shutil.copyfile(src["subjects"], out_dir / "subjects.parquet")
-    con.close()
-    return appended
 
 
 # ============================================================================================
@@ -561,7 +395,7 @@ def pseudonym_rate(
     root: Path, env: dict[str, str], run_dir: Path, ids: int, repeats: int = 3
 ) -> dict[str, Any]:
     """HMAC pseudonyms per second over `ids` ids, pads set by the project's dbt plugin."""
-    from gdpr_pipeline.dbt_plugin import Plugin
+    from gdpr_pipeline.engines.duckdb_plugin import Plugin
 
     expression = compiled_pseudonymize(root, env, run_dir)
     saved = os.environ.get(keys.ENV_VAR)
@@ -625,8 +459,7 @@ def pandas_baseline(
     out_file = run_dir / "pandas_training_set.parquet"
     command = [
         sys.executable,
-        "-m",
-        "gdpr_pipeline.baseline_pandas",
+        str(Path(__file__).with_name("baseline_pandas.py")),
         str(raw_dir),
         str(out_file),
         "--as-of",
@@ -666,9 +499,9 @@ def spark_target(root: Path) -> str | None:
     try:
         import pyspark  # noqa: F401
 
-        import gdpr_pipeline.spark_session  # noqa: F401
+        import gdpr_pipeline.engines.spark  # noqa: F401
     except ImportError:
-        return "pending: pyspark or gdpr_pipeline.spark_session is missing (pip install -e 'python[spark]')"
+        return "pending: pyspark or gdpr_pipeline.engines.spark is missing (pip install -e 'python[spark]')"
     return None
 
 

@@ -39,9 +39,10 @@ from gdpr_pipeline.audit import (
     verify,
     verify_records,
 )
-from gdpr_pipeline.dbt_runner import run_dbt, upstream
+from gdpr_pipeline.core.dbt import run_dbt, upstream
 from gdpr_pipeline.policy import CLASSES as PERSONAL_DATA_CLASSES
-from gdpr_pipeline.project import Paths
+from gdpr_pipeline.core.paths import Paths
+from gdpr_pipeline.core.raw_files import raw_row_counts
 
 __all__ = [
     "AuditTrailError",
@@ -370,8 +371,6 @@ def _art30(
 
 
 def _raw_counts(paths: Paths, run: dict[str, Any] | None) -> tuple[dict[str, int], str | None]:
-    from gdpr_pipeline.pipeline import raw_row_counts
-
     dbt_vars = json.loads((run or {}).get("dbt_vars") or "{}")
     raw_dir = dbt_vars.get("raw_dir") or _dbt_project_var(paths, "raw_dir") or "data/raw"
     path = Path(raw_dir) if Path(raw_dir).is_absolute() else paths.root / raw_dir
@@ -578,7 +577,7 @@ def generate_docs(paths: Paths, destination: Path) -> tuple[Path | None, str | N
 
 def build(paths: Paths, *, docs: bool = True) -> EvidenceResult:
     """Write evidence/index.html and evidence/evidence.json for the latest run; keep it in runs/."""
-    from gdpr_pipeline.evidence_html import render
+    from gdpr_pipeline.evidence.render import render
 
     out = paths.evidence
     out.mkdir(parents=True, exist_ok=True)

@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 from conftest import DEMO_AS_OF, PLANTED_KEY, ROOT, Build
 from gdpr_pipeline import keys
 from gdpr_pipeline.cli import app
-from gdpr_pipeline.project import Paths
-from gdpr_pipeline.train import train
+from gdpr_pipeline.core.paths import Paths
+from gdpr_pipeline.ml.train import train
 
 OLD_ID = keys.key_id(PLANTED_KEY.encode())
 

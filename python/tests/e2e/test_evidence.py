@@ -22,11 +22,11 @@ from typer.testing import CliRunner
 from conftest import PLANTED_KEY, Build, make_build
 from gdpr_pipeline import keys
 from gdpr_pipeline.cli import app
-from gdpr_pipeline.evidence import EvidenceResult, build, verify
-from gdpr_pipeline.project import Paths
-from gdpr_pipeline.train import TrainResult, train
+from gdpr_pipeline.core.paths import Paths
+from gdpr_pipeline.evidence.collect import EvidenceResult, build, verify
+from gdpr_pipeline.ml.train import TrainResult, train
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gdpr_pipeline.project import Paths
+from gdpr_pipeline.core.paths import Paths
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from conftest import Build, generate_raw, make_build
-from gdpr_pipeline.bench import append_increment
+from gdpr_pipeline.synth.increment import append_increment
 
 pytestmark = pytest.mark.dbt
 

@@ -27,8 +27,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from gdpr_pipeline.dbt_runner import upstream
-from gdpr_pipeline.project import Paths
+from gdpr_pipeline.core.dbt import upstream
+from gdpr_pipeline.core.paths import Paths
 
 VIEW = "ml_training_set"
 LABEL = "has_purchase_next_90d"

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from conftest import DEMO_AS_OF, PLANTED_KEY, ROOT, Build
 from gdpr_pipeline import keys
 from gdpr_pipeline.cli import app
-from gdpr_pipeline.project import Paths
-from gdpr_pipeline.train import LABEL, TrainingError, pseudonym_digest, train
+from gdpr_pipeline.core.paths import Paths
+from gdpr_pipeline.ml.train import LABEL, TrainingError, pseudonym_digest, train
 
 
 @pytest.fixture(scope="module")

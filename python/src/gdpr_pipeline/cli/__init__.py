@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from gdpr_pipeline import keys
-from gdpr_pipeline.project import Paths
+from gdpr_pipeline.core.paths import Paths
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 keys_app = typer.Typer(no_args_is_help=True, help="Create and rotate the pseudonymization key.")
@@ -32,8 +32,8 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 42,
 ) -> None:
     """Write deterministic synthetic raw data in the raw data contract."""
-    from gdpr_pipeline.generate import generate as run
-    from gdpr_pipeline.generate import summary_line
+    from gdpr_pipeline.synth.generate import generate as run
+    from gdpr_pipeline.synth.generate import summary_line
 
     try:
         summary = run(out, subjects, fmt=format, seed=seed)
@@ -186,8 +186,8 @@ def erasure_compact_vault() -> None:
 @app.command()
 def train() -> None:
     """Train on the latest ml_training_set in analytics.duckdb and write the model card."""
-    from gdpr_pipeline.train import TrainingError
-    from gdpr_pipeline.train import train as run
+    from gdpr_pipeline.ml.train import TrainingError
+    from gdpr_pipeline.ml.train import train as run
 
     try:
         result = run(Paths.discover())
@@ -205,7 +205,7 @@ def evidence_build(
     docs: Annotated[bool, typer.Option(help="Regenerate the dbt docs (offline).")] = True,
 ) -> None:
     """Write evidence/index.html and evidence.json for the latest run (earlier runs are kept)."""
-    from gdpr_pipeline.evidence import AuditTrailError, build
+    from gdpr_pipeline.evidence.collect import AuditTrailError, build
 
     try:
         result = build(Paths.discover(), docs=docs)
@@ -219,7 +219,7 @@ def evidence_build(
 @evidence_app.command("verify")
 def evidence_verify() -> None:
     """Recompute the audit trail's hash chain; exit 1 naming the first broken record."""
-    from gdpr_pipeline.evidence import AuditTrailError, verify
+    from gdpr_pipeline.evidence.collect import AuditTrailError, verify
 
     try:
         result = verify(Paths.discover())
@@ -237,8 +237,8 @@ def evidence_verify() -> None:
 def spark_build(ctx: typer.Context) -> None:
     """Run dbt on Spark (target `spark` unless --target is given) with the key in the Spark
     session. Arguments are dbt's: `gdpr-pipeline spark-build build --vars '{...}'`."""
-    from gdpr_pipeline.spark_session import SparkSetupProblem
-    from gdpr_pipeline.spark_session import spark_build as run
+    from gdpr_pipeline.engines.spark import SparkSetupProblem
+    from gdpr_pipeline.engines.spark import spark_build as run
 
     paths = Paths.discover()
     try:
@@ -256,7 +256,7 @@ def demo(
     as_of: Annotated[str, typer.Option(help="Reference time of the build (UTC).")] = "",
 ) -> None:
     """What `make run` does: data, key, dbt build, training, evidence, summary."""
-    from gdpr_pipeline.pipeline import run_demo
+    from gdpr_pipeline.demo import run_demo
 
     code = run_demo(
         Paths.discover(),

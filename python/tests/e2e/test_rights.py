@@ -25,8 +25,8 @@ from typer.testing import CliRunner
 from conftest import DEMO_AS_OF, PLANTED_KEY, ROOT, Build, make_build
 from gdpr_pipeline import keys, rights
 from gdpr_pipeline.cli import app
-from gdpr_pipeline.project import Paths
-from gdpr_pipeline.train import train
+from gdpr_pipeline.core.paths import Paths
+from gdpr_pipeline.ml.train import train
 
 SECRET = PLANTED_KEY.encode()
 DOMAINS = ("analytics", "marketing", "model_training")

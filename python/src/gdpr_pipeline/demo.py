@@ -10,8 +10,12 @@ from typing import Any
 import duckdb
 
 from gdpr_pipeline import keys
-from gdpr_pipeline.dbt_runner import RunSummary, read_run_results, run_dbt
-from gdpr_pipeline.project import Paths
+from gdpr_pipeline.core.dbt import RunSummary, read_run_results, run_dbt
+from gdpr_pipeline.core.paths import Paths
+from gdpr_pipeline.core.raw_files import raw_row_counts
+from gdpr_pipeline.evidence.collect import build as build_evidence
+from gdpr_pipeline.ml.train import TrainingError, train
+from gdpr_pipeline.synth.generate import generate, summary_line
 
 
 @dataclass(frozen=True)
@@ -38,21 +42,6 @@ def build(
         dbt_vars["as_of"] = as_of
     completed = run_dbt(paths, ["build", *(extra_args or [])], dbt_vars=dbt_vars)
     return read_run_results(paths, completed.returncode)
-
-
-def raw_row_counts(raw_dir: Path) -> dict[str, int]:
-    """Rows in each raw file, read directly: the top of the funnel, before any rule applies."""
-    counts = {}
-    with duckdb.connect() as con:
-        for name in ("subjects", "consent_events", "purchases", "erasure_requests"):
-            for suffix, reader in ((".csv", "read_csv"), (".parquet", "read_parquet")):
-                path = raw_dir / f"{name}{suffix}"
-                if path.exists():
-                    options = ", all_varchar = true" if suffix == ".csv" else ""
-                    counts[name] = con.execute(
-                        f"select count(*) from {reader}(?{options})", [str(path)]
-                    ).fetchone()[0]
-    return counts
 
 
 def quarantine_counts(paths: Paths) -> dict[str, int]:
@@ -83,8 +72,6 @@ def run_demo(
     echo: Any = print,
 ) -> int:
     """Every step of `make run`, printing what each one did. Returns the exit code."""
-    from gdpr_pipeline.generate import generate, summary_line
-    from gdpr_pipeline.train import TrainingError, train
 
     raw_path = raw_dir if raw_dir.is_absolute() else paths.root / raw_dir
     echo(f"[1/5] Demo data: {summary_line(generate(raw_path, subjects, seed=seed))}")
@@ -111,13 +98,7 @@ def run_demo(
         return 1
 
     echo("[5/5] Evidence ...")
-    evidence_path = None
-    try:
-        from gdpr_pipeline import evidence
-
-        evidence_path = evidence.build(paths).html
-    except ImportError:
-        echo("      (evidence module not installed)")
+    evidence_path = build_evidence(paths).html
 
     raw_counts = raw_row_counts(raw_path)
     stages = {row["purpose"]: row for row in funnel(paths)}
