@@ -176,6 +176,79 @@ def _vault_view(paths: Paths, release: Release) -> tuple[_VaultView | None, str 
     return _VaultView(eligible, tombstone), None
 
 
+@dataclass(frozen=True)
+class _Comparison:
+    """The current release as seen under a model's key: what it is compared with."""
+
+    released: set[str]
+    eligible: set[str] | None  # None without the vault
+    tombstone: set[str] | None  # None when the tombstone is under another key
+    compared_with: str
+    notes: tuple[str, ...] = ()
+
+
+def _same_key_comparison(release: Release, vault: _VaultView | None) -> _Comparison:
+    return _Comparison(
+        released=set(release.pseudonyms),
+        eligible=set(vault.eligible.values()) if vault else None,
+        tombstone=set(vault.tombstone) if vault else None,
+        compared_with=f"the current release (key id {release.key_id})",
+    )
+
+
+def _translated_comparison(
+    model: TrainedModel, release: Release, vault: _VaultView | None, paths: Paths
+) -> _Comparison | str:
+    """The release translated into the model's key through the vault's subject ids, or why
+    that cannot be done."""
+    key = key_for(paths, model.key_id or "")
+    if key is None or vault is None:
+        return (
+            f"trained under key id {model.key_id}, but the current release uses key id "
+            f"{release.key_id}: comparing needs the previous key ({model.key_id}), which is "
+            "not within reach. Run `models status` during a rotation, before `keys "
+            "cutover`, or cut over with --keep-retired-key; otherwise retrain the model."
+        )
+    return _Comparison(
+        released={
+            keys.pseudonym(key.secret, model.domain, subject_id)
+            for subject_id, current in vault.eligible.items()
+            if current in release.pseudonyms
+        },
+        eligible={
+            keys.pseudonym(key.secret, model.domain, subject_id) for subject_id in vault.eligible
+        },
+        tombstone=None,
+        compared_with=(
+            f"the current release (key id {release.key_id}), translated to the model's key "
+            f"id {model.key_id} with the previous key"
+        ),
+        notes=(
+            "the tombstone holds current-key pseudonyms only, so erased subjects are counted "
+            "in withdrawn_or_expired",
+        ),
+    )
+
+
+def _count_missing(status: ModelStatus, trained: set[str], comparison: _Comparison) -> None:
+    """Why each training subject missing from the release is missing, and the verdict."""
+    missing = trained - comparison.released
+    status.still_released = len(trained & comparison.released)
+    status.not_in_release = len(missing)
+    if comparison.tombstone is not None:
+        status.erased = len(missing & comparison.tombstone)
+    if comparison.eligible is None:
+        # Without the vault, a subject missing from the release may have been suppressed or
+        # may have withdrawn; count it as a reason to retrain rather than guess.
+        status.must_retrain = status.not_in_release > 0
+        return
+    status.suppressed_still_consenting = len(missing & comparison.eligible)
+    status.withdrawn_or_expired = len(
+        missing - comparison.eligible - (comparison.tombstone or set())
+    )
+    status.must_retrain = (status.erased or 0) + status.withdrawn_or_expired > 0
+
+
 def model_status(
     model: TrainedModel, release: Release, vault: _VaultView | None, paths: Paths
 ) -> ModelStatus:
@@ -196,55 +269,16 @@ def model_status(
         status.must_retrain = True
         return status
     status.list_verified = True
-    trained = set(model.pseudonyms() or [])
-
     if model.key_id == release.key_id:
-        released = set(release.pseudonyms)
-        eligible = set(vault.eligible.values()) if vault else None
-        tombstone = set(vault.tombstone) if vault else None
-        status.compared_with = f"the current release (key id {release.key_id})"
+        comparison: _Comparison | str = _same_key_comparison(release, vault)
     else:
-        key = key_for(paths, model.key_id or "")
-        if key is None or vault is None:
-            status.notes.append(
-                f"trained under key id {model.key_id}, but the current release uses key id "
-                f"{release.key_id}: comparing needs the previous key ({model.key_id}), which is "
-                "not within reach. Run `models status` during a rotation, before `keys "
-                "cutover`, or cut over with --keep-retired-key; otherwise retrain the model."
-            )
-            return status
-        # Translate the release into the model's key through the vault's subject ids.
-        released = {
-            keys.pseudonym(key.secret, model.domain, subject_id)
-            for subject_id, current in vault.eligible.items()
-            if current in release.pseudonyms
-        }
-        eligible = {
-            keys.pseudonym(key.secret, model.domain, subject_id) for subject_id in vault.eligible
-        }
-        tombstone = None
-        status.compared_with = (
-            f"the current release (key id {release.key_id}), translated to the model's key "
-            f"id {model.key_id} with the previous key"
-        )
-        status.notes.append(
-            "the tombstone holds current-key pseudonyms only, so erased subjects are counted "
-            "in withdrawn_or_expired"
-        )
-
-    missing = trained - released
-    status.still_released = len(trained & released)
-    status.not_in_release = len(missing)
-    if tombstone is not None:
-        status.erased = len(missing & tombstone)
-    if eligible is not None:
-        status.suppressed_still_consenting = len(missing & eligible)
-        status.withdrawn_or_expired = len(missing - eligible - (tombstone or set()))
-        status.must_retrain = (status.erased or 0) + status.withdrawn_or_expired > 0
-    else:
-        # Without the vault, a subject missing from the release may have been suppressed or
-        # may have withdrawn; count it as a reason to retrain rather than guess.
-        status.must_retrain = status.not_in_release > 0
+        comparison = _translated_comparison(model, release, vault, paths)
+    if isinstance(comparison, str):
+        status.notes.append(comparison)
+        return status
+    status.compared_with = comparison.compared_with
+    status.notes.extend(comparison.notes)
+    _count_missing(status, set(model.pseudonyms() or []), comparison)
     return status
 
 
@@ -705,6 +739,51 @@ def pseudonym_needles(secret: bytes, domains: Iterable[str], subject_id: str) ->
     return needles
 
 
+def _previous_release_occurrences(
+    paths: Paths, domains: list[str], subject_id: str
+) -> dict[str, dict[str, int]]:
+    """The subject's bytes in each release kept aside by a rotation (its id, and its
+    pseudonyms under that release's key when the key is within reach)."""
+    previous = {}
+    for kept in sorted(paths.warehouse.glob("analytics.previous-*.duckdb")):
+        kept_key = key_for(
+            paths, kept.name.removeprefix("analytics.previous-").removesuffix(".duckdb")
+        )
+        kept_needles = {"subject_id": subject_id.encode()}
+        if kept_key is not None:
+            kept_needles.update(pseudonym_needles(kept_key.secret, domains, subject_id))
+        previous[kept.name] = {k: v for k, v in file_occurrences(kept, kept_needles).items() if v}
+    return previous
+
+
+def _erasure_problems(outcome: dict[str, Any], key_id: str) -> list[str]:
+    """What still stands between the subject and a complete erasure, with what to do."""
+    problems = []
+    if not outcome["tombstone_requests"]:
+        problems.append(
+            "no erasure request for this subject in the tombstone (key id "
+            f"{key_id}); append one to the raw erasure_requests and rebuild"
+        )
+    if (
+        outcome["vault_relations_holding_subject_id"]
+        or outcome["analytics_relations_holding_subject"]
+        or outcome["analytics_file_occurrences"]
+    ):
+        problems.append("the subject is still in a relation or in analytics.duckdb: rebuild")
+    if any(outcome["previous_release_files"].values()):
+        problems.append(
+            "a previous release kept for a key rotation still holds the subject: "
+            "finish the rotation with `gdpr-pipeline keys cutover`"
+        )
+    vault_bytes = outcome["vault_file_freed_copies"]
+    if vault_bytes:
+        problems.append(
+            f"vault.duckdb still holds {vault_bytes} freed copies of the subject id: "
+            "run `gdpr-pipeline erasure compact-vault`"
+        )
+    return problems
+
+
 def verify_erasure(paths: Paths, subject_id: str) -> dict[str, Any]:
     """Proof that an erased subject is gone: no relation of either database holds its id or
     any of its pseudonyms, no byte of analytics.duckdb (or a previous release kept during a
@@ -723,15 +802,7 @@ def verify_erasure(paths: Paths, subject_id: str) -> dict[str, Any]:
         "subject_id": subject_id.encode(),
     }
     analytics_bytes = {k: v for k, v in file_occurrences(paths.analytics_db, needles).items() if v}
-    previous = {}
-    for kept in sorted(paths.warehouse.glob("analytics.previous-*.duckdb")):
-        kept_key = key_for(
-            paths, kept.name.removeprefix("analytics.previous-").removesuffix(".duckdb")
-        )
-        kept_needles = {"subject_id": subject_id.encode()}
-        if kept_key is not None:
-            kept_needles.update(pseudonym_needles(kept_key.secret, domains, subject_id))
-        previous[kept.name] = {k: v for k, v in file_occurrences(kept, kept_needles).items() if v}
+    previous = _previous_release_occurrences(paths, domains, subject_id)
     vault_bytes = file_occurrences(paths.vault_db, {"subject_id": subject_id.encode()})[
         "subject_id"
     ]
@@ -746,24 +817,7 @@ def verify_erasure(paths: Paths, subject_id: str) -> dict[str, Any]:
         "previous_release_files": previous,
         "vault_file_freed_copies": vault_bytes,
     }
-    problems = []
-    if not requests:
-        problems.append(
-            "no erasure request for this subject in the tombstone (key id "
-            f"{key.key_id}); append one to the raw erasure_requests and rebuild"
-        )
-    if vault_hits or analytics_hits or analytics_bytes:
-        problems.append("the subject is still in a relation or in analytics.duckdb: rebuild")
-    if any(previous.values()):
-        problems.append(
-            "a previous release kept for a key rotation still holds the subject: "
-            "finish the rotation with `gdpr-pipeline keys cutover`"
-        )
-    if vault_bytes:
-        problems.append(
-            f"vault.duckdb still holds {vault_bytes} freed copies of the subject id: "
-            "run `gdpr-pipeline erasure compact-vault`"
-        )
+    problems = _erasure_problems(outcome, key.key_id)
     outcome["problems"] = problems
     outcome["ok"] = not problems
     return jsonable(outcome)
