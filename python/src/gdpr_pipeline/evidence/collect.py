@@ -105,13 +105,12 @@ def _vault_facts(paths: Paths, manifest: dict[str, Any]) -> dict[str, Any]:
     with connect_vault(paths) as con:
         trail = read_trail(con)
         try:
-            quarantine = jsonable(
-                rows(
-                    con,
+            counts = rows(
+                con,
                 f"select source_table, rejection_reason, count(*) as rows from {relation} "
-                    "group by all order by source_table, rejection_reason",
-                )
+                "group by all order by source_table, rejection_reason",
             )
+            quarantine = jsonable(counts)
         except duckdb.Error:
             quarantine = None
     return {"trail": trail, "quarantine": quarantine}

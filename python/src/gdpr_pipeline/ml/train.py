@@ -14,18 +14,9 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
-import skops.io as sio
-from sklearn.compose import ColumnTransformer
-from sklearn.dummy import DummyClassifier
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.metrics import accuracy_score, roc_auc_score
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder
 
 from gdpr_pipeline.core import registry as seeds
 from gdpr_pipeline.core.dbt import upstream
@@ -33,6 +24,14 @@ from gdpr_pipeline.core.jsonenc import jsonable, timestamp
 from gdpr_pipeline.core.paths import Paths
 from gdpr_pipeline.core.warehouse import open_analytics, rows
 from gdpr_pipeline.ml import registry
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
+
+# scikit-learn and skops are imported in the functions that fit and save a model, not here:
+# together they take seconds to import, and every CLI command (keys, erasure, spark-build)
+# imports this module through the CLI. No cycle is hidden this way: they are external.
 
 VIEW = "ml_training_set"
 LABEL = "has_purchase_next_90d"
@@ -155,6 +154,11 @@ def _split_features(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
 
 
 def _pipeline(categorical: list[str], seed: int) -> Pipeline:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
     encode = ColumnTransformer(
         [("categories", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical)],
         remainder="passthrough",
@@ -171,6 +175,8 @@ def _pipeline(categorical: list[str], seed: int) -> Pipeline:
 
 
 def _scores(classifier: Any, x: pd.DataFrame, y: pd.Series) -> dict[str, float]:
+    from sklearn.metrics import accuracy_score, roc_auc_score
+
     return {
         "roc_auc": round(float(roc_auc_score(y, classifier.predict_proba(x)[:, 1])), 4),
         "accuracy": round(float(accuracy_score(y, classifier.predict(x))), 4),
@@ -179,6 +185,9 @@ def _scores(classifier: Any, x: pd.DataFrame, y: pd.Series) -> dict[str, float]:
 
 def fit(frame: pd.DataFrame, *, seed: int, test_size: float) -> Fitted:
     """The model fitted on a stratified split, scored on the held-out part against a baseline."""
+    from sklearn.dummy import DummyClassifier
+    from sklearn.model_selection import train_test_split
+
     categorical, numeric = _split_features(frame)
     x, y = frame[categorical + numeric], frame[LABEL].astype(int)
     x_train, x_test, y_train, y_test = train_test_split(
@@ -238,6 +247,8 @@ def model_card(
 
 def train(paths: Paths, *, seed: int = 42, test_size: float = 0.25) -> TrainResult:
     """Train on the latest released version and record the model, its card and its pseudonyms."""
+    import skops.io as sio  # see the note at the top of the module
+
     release = read_release(paths)
     fitted = fit(release.frame, seed=seed, test_size=test_size)
     created = dt.datetime.now(dt.UTC).replace(microsecond=0)
