@@ -415,7 +415,8 @@ def test_model_card_markdown_is_not_html_escaped_but_strict() -> None:
     assert markdown.startswith("# Model card: 20261101T000000Z-377b5ba5\n")
     assert "- Rows are pseudonymous, not anonymous: a < b & c.\n" in markdown
     assert "1. `ml_training_set` (model): The training set.\n" in markdown
-    assert "Held out 203 of 812 rows; positive rate 0.31." in markdown
+    # A blank line ends the metrics table, so the note is not read as one more row.
+    assert "| 0.5 | 0.69 |\n\nHeld out 203 of 812 rows; positive rate 0.31.\n" in markdown
     assert markdown.endswith("c.\n")
     broken = copy.deepcopy(card)
     del broken["provenance"]["key_id"]
