@@ -223,14 +223,18 @@ def _categories(nodes: list[dict[str, Any]]) -> dict[str, list[str]]:
     classes: dict[str, set[str]] = {}
     for node in nodes:
         for column in (node.get("columns") or {}).values():
-            classes.setdefault(personal_data_class(column) or "unclassified", set()).add(column["name"])
+            classes.setdefault(personal_data_class(column) or "unclassified", set()).add(
+                column["name"]
+            )
     order = {c: i for i, c in enumerate(PERSONAL_DATA_CLASSES)}
     return {k: sorted(v) for k, v in sorted(classes.items(), key=lambda kv: order.get(kv[0], 99))}
 
 
 def _key_id(analytics: dict[str, Any], run: dict[str, Any] | None) -> str | None:
     """The key id of the published releases (all of them, if they somehow differ)."""
-    key_ids = sorted({r["key_id"] for r in analytics.get("release_metadata", []) if r.get("key_id")})
+    key_ids = sorted(
+        {r["key_id"] for r in analytics.get("release_metadata", []) if r.get("key_id")}
+    )
     if len(key_ids) == 1:
         return key_ids[0]
     return ", ".join(key_ids) or (run or {}).get("key_id")
@@ -244,8 +248,7 @@ def _released_views(purpose: dict[str, str]) -> list[str]:
 def _recipients(exposures: list[dict[str, Any]], view_ids: set[str]) -> list[str]:
     """The exposures that read the purpose's views, then the analytics database's readers."""
     recipients = [
-        f"{e.get('label') or e['name']} ({e['type']}; "
-        f"owner: {(e.get('owner') or {}).get('name')})"
+        f"{e.get('label') or e['name']} ({e['type']}; owner: {(e.get('owner') or {}).get('name')})"
         for e in exposures
         if view_ids & set((e.get("depends_on") or {}).get("nodes", []))
     ]
