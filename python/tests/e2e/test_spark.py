@@ -258,7 +258,8 @@ def test_dbt_args_select_the_spark_target() -> None:
     assert spark_session.dbt_args_for_spark(["run", "--target=prod"]) == ["run", "--target=prod"]
 
 
-def test_key_and_pads_are_in_no_file_spark_wrote(spark_build: Build, spark_reader: Any) -> None:
+@pytest.mark.usefixtures("spark_reader")
+def test_key_and_pads_are_in_no_file_spark_wrote(spark_build: Build) -> None:
     """Raw bytes of target/, logs/, the Spark warehouse (tables, Derby metastore, derby.log)
     and the console output of spark-build (dbt's and Spark's own log lines). Runs last, so the
     sessions of the tests above, which declared pads of their own, are scanned as well."""

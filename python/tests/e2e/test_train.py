@@ -14,7 +14,8 @@ from conftest import DEMO_AS_OF, PLANTED_KEY, ROOT, Build
 from gdpr_pipeline import keys
 from gdpr_pipeline.cli import app
 from gdpr_pipeline.core.paths import Paths
-from gdpr_pipeline.ml.train import LABEL, TrainingError, pseudonym_digest, train
+from gdpr_pipeline.ml.registry import pseudonym_digest
+from gdpr_pipeline.ml.train import LABEL, TrainingError, train
 
 
 @pytest.fixture(scope="module")
