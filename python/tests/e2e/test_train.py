@@ -30,6 +30,9 @@ def trained(
     monkeypatch_module.setenv("GDPR_WAREHOUSE_DIR", str(alone))
     monkeypatch_module.setenv("GDPR_ARTIFACTS_DIR", str(alone / "artifacts"))
     monkeypatch_module.delenv(keys.ENV_VAR, raising=False)
+    # The lineage in the card comes from the manifest of the build that made the release, not
+    # from whatever the repository's target/ holds (a fresh clone has none).
+    monkeypatch_module.setenv("DBT_TARGET_PATH", str(demo_build.target))
     return train(Paths(ROOT)), alone
 
 
