@@ -1,4 +1,4 @@
-{#- Incremental by subject on DuckDB (macros/incremental/incremental_by_subject.sql): a build
+{#- Incremental by subject on DuckDB (macros/incremental/): a build
     recomputes the intervals of every subject whose valid events changed since the last build
     (new, late or newly rejected events, erasure) and keeps the others; a change of as_of, of
     the purposes registry or of this model's code recomputes everyone. -#}

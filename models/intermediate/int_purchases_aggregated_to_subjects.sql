@@ -1,4 +1,4 @@
-{#- Incremental by subject on DuckDB (macros/incremental/incremental_by_subject.sql): only
+{#- Incremental by subject on DuckDB (macros/incremental/): only
     subjects whose valid purchases changed since the last build are recomputed; a change of
     as_of, of the purposes registry, of the window vars or of this model's code recomputes
     everyone. -#}

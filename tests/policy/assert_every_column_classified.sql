@@ -4,7 +4,7 @@
     violations are also logged by name. The declared-column checks are static (the graph);
     the built-column check is a backstop for `dbt test`: in a build this test may run before
     a model is rebuilt, so the authoritative built-column check is the post-hook
-    assert_columns_classified (macros/policy/personal_data.sql). -#}
+    assert_columns_classified (macros/policy/assert_columns_classified.sql). -#}
 {{ config(severity='error') }}
 
 {%- set vocabulary = personal_data_classes() -%}

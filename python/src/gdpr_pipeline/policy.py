@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Keep in step with macros/policy/personal_data.sql (a test compares the two).
+# Keep in step with macros/policy/personal_data_classes.sql (a test compares the two).
 CLASSES = (
     "direct_identifier",
     "quasi_identifier",
