@@ -28,7 +28,8 @@
 
 {% macro default__record_audit(results) -%}
     {%- if execute -%}
-        {{ log("Audit trail: not implemented for the " ~ adapter.type() ~ " adapter; this invocation is NOT recorded.", info=True) }}
+        {{ log("Audit trail: not implemented for the " ~ adapter.type()
+            ~ " adapter; this invocation is NOT recorded.", info=True) }}
     {%- endif -%}
     select 1
 {%- endmacro %}
@@ -144,7 +145,8 @@
             select
                 {{ loop.index }} as ordinal,
                 {%- for name, kind in columns if name != 'seq' %}
-                {{ record.get(name) if record.get(name) is not none else audit_literal(none, kind) }} as {{ name }}{{ ',' if not loop.last }}
+                {%- set value = record.get(name) if record.get(name) is not none else audit_literal(none, kind) %}
+                {{ value }} as {{ name }}{{ ',' if not loop.last }}
                 {%- endfor %}
             {{ 'union all' if not loop.last }}
             {%- endfor %}
@@ -190,6 +192,7 @@
     {%- endset -%}
     {%- do run_query(insert_sql) -%}
     {%- do run_query(audit_views_sql(trail)) -%}
-    {{ log("Audit trail: recorded invocation " ~ invocation_id ~ " and " ~ results | length ~ " results in " ~ trail, info=True) }}
+    {{ log("Audit trail: recorded invocation " ~ invocation_id ~ " and " ~ results | length
+        ~ " results in " ~ trail, info=True) }}
     select 1
 {%- endmacro %}

@@ -7,7 +7,7 @@
                meta={'incremental_by_subject': {'inputs': [...], 'rules': [...], 'vars': [...]}},
                pre_hook="{{ prepare_subject_changes() }}",
                post_hook="{{ record_subject_inputs() }}")
-    and `{{ changed_subjects_only('subject_id') }}` in the where clause that reads its input.
+    and `and {{ changed_subjects_only('subject_id') }}` in the where clause that reads its input.
 
     How it decides what changed. Next to the model, a state table <model>__subject_inputs keeps,
     per subject, the number and an order-free fingerprint (a sum of row hashes) of the input

@@ -12,11 +12,13 @@
     {%- set existing_state = adapter.get_relation(state.database, state.schema, state.identifier) -%}
     {%- set stored = [] -%}
     {%- if existing_state is not none -%}
-        {%- set stored = run_query('select params_fingerprint from ' ~ state ~ ' limit 1').columns[0].values() | list -%}
+        {%- set stored = run_query('select params_fingerprint from ' ~ state ~ ' limit 1')
+            .columns[0].values() | list -%}
     {%- endif -%}
     {%- set rebuild_all = stored | length == 0 or stored[0] != params -%}
     {%- if rebuild_all -%}
-        {{ log(model.name ~ ": recomputing every subject (first incremental build, or as_of, a registry, a var or the model's code changed)", info=True) }}
+        {{ log(model.name ~ ": recomputing every subject (first incremental build, or as_of, a registry,"
+            ~ " a var or the model's code changed)", info=True) }}
     {%- endif -%}
     {%- if rebuild_all %}
     delete from {{ this }};

@@ -20,9 +20,11 @@
         {%- set relation = "read_parquet('" ~ path ~ "')" -%}
     {%- else -%}
         {#- Every column as text: staging parses each one and names the value that fails. -#}
-        {%- set relation = "read_csv('" ~ path ~ "', header = true, delim = ',', quote = '\"', escape = '\"', all_varchar = true)" -%}
+        {%- set relation = "read_csv('" ~ path
+            ~ "', header = true, delim = ',', quote = '\"', escape = '\"', all_varchar = true)" -%}
     {%- endif -%}
-    {%- set columns = run_query("select column_name from (describe select * from " ~ relation ~ ")").columns[0].values() | list -%}
+    {%- set columns = run_query("select column_name from (describe select * from " ~ relation ~ ")")
+        .columns[0].values() | list -%}
     {%- do _check_raw_columns(path, columns, name) -%}
     {{ return({'path': path, 'relation': relation}) }}
 {%- endmacro %}

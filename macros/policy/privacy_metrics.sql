@@ -3,7 +3,10 @@
     subjects, not rows, so a subject with several rows (or in two classes) counts once.
     `candidates` is the relation (or aliased subquery) of subjects eligible for the release,
     with their key in `candidate_subject_column`. -#}
-{% macro privacy_metrics(release_name, purpose, relation, quasi_identifiers, candidates, sensitive_column=none, subject_column='subject_pseudonym', candidate_subject_column='subject_pseudonym') -%}
+{% macro privacy_metrics(
+    release_name, purpose, relation, quasi_identifiers, candidates, sensitive_column=none,
+    subject_column='subject_pseudonym', candidate_subject_column='subject_pseudonym'
+) -%}
     select
         '{{ release_name }}' as release_name,
         '{{ purpose }}' as purpose,

@@ -43,7 +43,8 @@
         {{ log("Analytics database NOT published: " ~ not_ok | length ~ " node(s) did not succeed: " ~ (not_ok[:10] | join(', ')) ~ ". The previously published file is unchanged.", info=True) }}
         {{ return('select 1') }}
     {%- elif missing -%}
-        {{ log("Analytics database NOT published: this run did not build " ~ (missing | join(', ')) ~ ". Publish with a full `dbt build`.", info=True) }}
+        {{ log("Analytics database NOT published: this run did not build " ~ (missing | join(', '))
+            ~ ". Publish with a full `dbt build`.", info=True) }}
         {{ return('select 1') }}
     {%- endif -%}
 

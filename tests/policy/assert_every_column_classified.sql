@@ -10,8 +10,8 @@
 {%- set vocabulary = personal_data_classes() -%}
 {%- set problems = [] -%}
 {%- if execute -%}
-    {%- set nodes = graph.nodes.values() | selectattr('resource_type', 'in', ['model', 'seed']) | list
-        + graph.sources.values() | list -%}
+    {%- set nodes = graph.nodes.values() | selectattr('resource_type', 'in', ['model', 'seed'])
+        | list + graph.sources.values() | list -%}
     {%- for node in nodes if node.package_name == 'gdpr_pipeline' -%}
         {%- set name = node.name ~ ('_v' ~ node.version if node.version else '') -%}
         {%- set is_release = (node.config.meta or {}).get('release', false) -%}

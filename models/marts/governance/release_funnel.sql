@@ -14,7 +14,10 @@ with
 
 purposes as (
 
-    select purpose, released_views from {{ ref('purposes') }}
+    select
+        purpose,
+        released_views
+    from {{ ref('purposes') }}
 
 ),
 
@@ -32,7 +35,9 @@ erasures as (
 
 eligible as (
 
-    select purpose, count(*) as subjects
+    select
+        purpose,
+        count(*) as subjects
     from {{ ref('int_subjects_purpose_eligibility') }}
     where is_eligible
     group by purpose

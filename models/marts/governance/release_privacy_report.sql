@@ -51,8 +51,10 @@ analytics_purchases_monthly as (
 unioned as (
 
     select * from ml_training_set
-    union all select * from marketing_audience
-    union all select * from analytics_purchases_monthly
+    union all
+    select * from marketing_audience
+    union all
+    select * from analytics_purchases_monthly
 
 ),
 

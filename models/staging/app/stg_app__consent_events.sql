@@ -14,10 +14,10 @@ erasure_requests as (
 
 ),
 
-{#- Subjects with an erasure request, whatever its date: every staging model drops them, so an
-    erased subject never enters any relation of either database. #}
 erased_subjects as (
 
+    {#- Subjects with an erasure request, whatever its date: every staging model drops them, so
+        an erased subject never enters any relation of either database. #}
     select distinct subject_id from erasure_requests
 
 ),
