@@ -152,7 +152,7 @@
         'adapter_version': "cast(getvariable('gdpr_dbt_adapter_version') as varchar)",
         'engine_version': 'cast(version() as varchar)',
         'git_commit': audit_literal(git_commit or none, 'text'),
-        'as_of': as_of(),
+        'as_of': as_of_or_null(),
         'key_id': pseudonym_key_id(),
         'target_name': audit_literal(target.name, 'text'),
         'dbt_vars': audit_literal(tojson(invocation_args_dict.get('vars') or {}, sort_keys=true), 'text'),
