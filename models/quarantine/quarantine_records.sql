@@ -17,6 +17,23 @@ purchases as (
 
 ),
 
+{#- An erasure request that matches no subject of the raw subjects file exactly (no trimming,
+    no case folding): the tombstone still keeps it, and the build warns. -#}
+erasure_requests_unmatched as (
+
+    select
+        requests.request_id,
+        requests.subject_id,
+        requests.received_at
+    from {{ raw_file('erasure_requests').relation }} as requests
+    where requests.subject_id is not null
+        and not exists (
+            select 1 from {{ raw_file('subjects').relation }} as raw_subjects
+            where raw_subjects.subject_id = requests.subject_id
+        )
+
+),
+
 unioned as (
 
     select
@@ -36,6 +53,16 @@ unioned as (
         rejection_reason,
         {{ json_record(['purchase_id', 'subject_id', 'purchased_at', 'amount_eur', 'category']) }} as raw_record
     from purchases
+
+    union all
+
+    select
+        'erasure_requests' as source_table,
+        request_id as record_id,
+        subject_id,
+        'unknown_subject' as rejection_reason,
+        {{ json_record(['request_id', 'subject_id', 'received_at']) }} as raw_record
+    from erasure_requests_unmatched
 
 )
 

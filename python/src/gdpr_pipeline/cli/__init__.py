@@ -145,12 +145,15 @@ def subject_report(subject_id: str) -> None:
 def erasure_request(
     subject_id: str,
     raw_dir: Annotated[Path, typer.Option(help="Raw data directory.")] = Path("data/raw"),
+    allow_unknown: Annotated[
+        bool, typer.Option(help="Record it even if no subject has this exact id.")
+    ] = False,
 ) -> None:
     """Append an erasure request to the raw erasure_requests file (demo; the source app owns it)."""
     from gdpr_pipeline import rights
 
     try:
-        request_id = rights.request_erasure(raw_dir, subject_id)
+        request_id = rights.request_erasure(raw_dir, subject_id, allow_unknown=allow_unknown)
     except rights.RightsError as error:
         _fail(str(error), 2)
     typer.echo(f"Erasure request {request_id} recorded; the next `dbt build` applies it.")
