@@ -86,7 +86,7 @@ def test_an_erasure_file_that_would_undo_erasure_stops_the_build(
     elif breakage == "empty_subject":
         _write(path, header, [*rows, ["R-NEW", "", rows[0][2]]])
     else:
-        _write(path, header, rows[1:] + [["R-OTHER", rows[0][1], rows[0][2]]])
+        _write(path, header, [*rows[1:], ["R-OTHER", rows[0][1], rows[0][2]]])
     before = _digest(broken.analytics)
     broken.dbt("build")
     assert broken.returncode != 0

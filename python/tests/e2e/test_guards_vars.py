@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Build, generate_raw, make_build
+from conftest import Build, copy_project, edit_project, generate_raw, make_build
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +31,11 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
         ({"as_of": "garbage"}, "var as_of = 'garbage': must be a timestamp"),
         ({"as_of": "2026-02-30"}, "var as_of = '2026-02-30': must be a timestamp"),
         ({"as_of": "2999-01-01 00:00:00"}, "var as_of = '2999-01-01 00:00:00': is in the future"),
-        ({"age_band_edges": [18, 40, 30]}, "var age_band_edges = [18, 40, 30]: must be a non-empty"),
-        ({"income_band_edges_eur": ["a"]}, "var income_band_edges_eur = [\"a\"]: must be"),
+        (
+            {"age_band_edges": [18, 40, 30]},
+            "var age_band_edges = [18, 40, 30]: must be a non-empty",
+        ),
+        ({"income_band_edges_eur": ["a"]}, 'var income_band_edges_eur = ["a"]: must be'),
         ({"label_window_days": 0}, "var label_window_days = 0: must be an integer >= 1"),
     ],
 )
@@ -50,9 +53,9 @@ def test_a_bad_var_stops_the_build_naming_var_value_and_range(
 
 def test_the_floor_is_a_registry_setting(build: Build, tmp_path: Path) -> None:
     """Going below k >= 5 needs a change of the purposes registry's privacy_floor, not a flag."""
-    from conftest import copy_project, edit_project
-
     lowered = copy_project(build, tmp_path / "project")
-    edit_project(lowered, "seeds/_seeds.yml", "privacy_floor: {k_min: 5", "privacy_floor: {k_min: 3")
+    edit_project(
+        lowered, "seeds/_seeds.yml", "privacy_floor: {k_min: 5", "privacy_floor: {k_min: 3"
+    )
     lowered.dbt("build", dbt_vars={"k_min": 2})
     assert "var k_min = 2: must be an integer >= 3" in lowered.output, lowered.output[-3000:]
