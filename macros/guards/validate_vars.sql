@@ -37,12 +37,16 @@
             {%- do problems.append("var " ~ name ~ " = " ~ _shown(edges) ~ ": must be a non-empty list of numbers in strictly ascending order") -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- set share = var('release_shrink_min_share', 0.5) -%}
+    {%- if not _is_number(share) or share <= 0 or share > 1 -%}
+        {%- do problems.append("var release_shrink_min_share = " ~ _shown(share) ~ ": must be a number in (0, 1]") -%}
+    {%- endif -%}
     {%- set as_of_problem = as_of_problem() -%}
     {%- if as_of_problem -%}
         {%- do problems.append(as_of_problem) -%}
     {%- endif -%}
     {%- if problems -%}
-        {{ exceptions.raise_compiler_error("Invalid vars; nothing was built or published:\n  - " ~ (problems | join("\n  - "))) }}
+        {{ guard_failed("Invalid vars; nothing was built or published:\n  - " ~ (problems | join("\n  - "))) }}
     {%- endif -%}
     select 1
 {%- endmacro %}
@@ -128,4 +132,13 @@
         {{ return('cast(null as timestamp)') }}
     {%- endif -%}
     {{ return(as_of()) }}
+{%- endmacro %}
+
+{#- Stops the invocation from an on-run-start guard: the failure is first appended to the audit
+    trail (on-run-end does not run after a failed on-run-start), then raised. -#}
+{% macro guard_failed(message) -%}
+    {%- if flags.WHICH in ('build', 'run', 'seed', 'snapshot', 'test', 'retry') -%}
+        {%- do gdpr_pipeline.record_audit([], failure=message) -%}
+    {%- endif -%}
+    {{ exceptions.raise_compiler_error(message) }}
 {%- endmacro %}

@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 
+from gdpr_pipeline.core.lock import WarehouseBusy, connect_read_only
 from gdpr_pipeline.core.paths import Paths
 
 TRAIL = "audit.trail"
@@ -247,7 +248,9 @@ def verify_records(
                 or record["invocation_id"] != open_invocation["invocation_id"]
             ):
                 return broken(record, seq, "it does not follow the record of its invocation")
-            results_seen += 1
+            # The publish step's record (published / not_published) is not a dbt result.
+            if record["record_type"] != "publish":
+                results_seen += 1
         previous_hash = record["record_hash"]
     problem = invocation_complete()
     if problem:
@@ -306,7 +309,9 @@ def connect_vault(paths: Paths) -> duckdb.DuckDBPyConnection:
     if not paths.vault_db.exists():
         raise AuditTrailError(f"{paths.vault_db} does not exist: run `dbt build` first.")
     try:
-        return duckdb.connect(str(paths.vault_db), read_only=True)
+        return connect_read_only(str(paths.vault_db))
+    except WarehouseBusy:
+        raise
     except duckdb.Error as error:
         raise AuditTrailError(f"Cannot open {paths.vault_db} read-only: {error}") from error
 

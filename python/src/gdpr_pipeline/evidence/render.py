@@ -21,6 +21,8 @@ STATUS_CLASS = {
     "error": "bad",
     "fail": "bad",
     "runtime error": "bad",
+    "published": "ok",
+    "not_published": "bad",
 }
 DOCS_ROUTE = {
     "model": "model",
@@ -215,6 +217,18 @@ def _header(data: dict[str, Any]) -> str:
             else _pill("warn", "an earlier run" if published.get("available") else "none"),
         ),
         ("Smallest k achieved", _e(min(k_values)) if k_values else _e(None)),
+        (
+            "Publish",
+            _badge((data.get("publish") or {}).get("status"))
+            + f" <span class='note'>{escape((data.get('publish') or {}).get('message') or '')}</span>",
+        ),
+        (
+            "Privacy floor",
+            escape(
+                ", ".join(f"{k} >= {v}" for k, v in sorted((data.get("privacy_floor") or {}).items()))
+                or "not declared"
+            ),
+        ),
     ]
     tile_html = "".join(
         f'<div class="tile"><div class="label">{escape(label)}</div>'

@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from gdpr_pipeline import keys
+from gdpr_pipeline.core.lock import connect_read_only
 from gdpr_pipeline.core.paths import Paths
 
 MODEL_PURPOSE = "model_training"
@@ -54,7 +55,7 @@ def _vault(paths: Paths) -> duckdb.DuckDBPyConnection:
     time, which may be relative to the project root, so that is where DuckDB looks."""
     if not paths.vault_db.exists():
         raise RightsError(f"{paths.vault_db} does not exist: run `dbt build` first.")
-    con = duckdb.connect(str(paths.vault_db), read_only=True)
+    con = connect_read_only(str(paths.vault_db))
     con.execute("set file_search_path = ?", [str(paths.root)])
     return con
 
@@ -62,7 +63,7 @@ def _vault(paths: Paths) -> duckdb.DuckDBPyConnection:
 def _analytics(paths: Paths) -> duckdb.DuckDBPyConnection:
     if not paths.analytics_db.exists():
         raise RightsError(f"{paths.analytics_db} does not exist: run `dbt build` first.")
-    return duckdb.connect(str(paths.analytics_db), read_only=True)
+    return connect_read_only(str(paths.analytics_db))
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
@@ -739,6 +740,9 @@ def verify_erasure(paths: Paths, subject_id: str) -> dict[str, Any]:
     vault_bytes = file_occurrences(paths.vault_db, {"subject_id": subject_id.encode()})[
         "subject_id"
     ]
+    # A publish interrupted by a crash leaves a partial file with pseudonyms; the next dbt
+    # start removes it (engines/duckdb_plugin.py), until then it counts here.
+    leftovers = sorted(p.name for p in paths.warehouse.glob("analytics.duckdb.publishing*"))
     outcome = {
         "subject_id": subject_id,
         "release": {"as_of": release.as_of, "key_id": release.key_id},
@@ -749,6 +753,7 @@ def verify_erasure(paths: Paths, subject_id: str) -> dict[str, Any]:
         "analytics_file_bytes_scanned": paths.analytics_db.stat().st_size,
         "previous_release_files": previous,
         "vault_file_freed_copies": vault_bytes,
+        "leftover_publishing_files": leftovers,
     }
     problems = []
     if not requests:
@@ -767,6 +772,11 @@ def verify_erasure(paths: Paths, subject_id: str) -> dict[str, Any]:
         problems.append(
             f"vault.duckdb still holds {vault_bytes} freed copies of the subject id: "
             "run `gdpr-pipeline erasure compact-vault`"
+        )
+    if leftovers:
+        problems.append(
+            f"an interrupted publish left {', '.join(leftovers)} (it may hold the subject's "
+            "pseudonyms): the next dbt build removes it"
         )
     if unmatched:
         problems.insert(
