@@ -46,14 +46,14 @@
 {% macro duckdb__raw_file(name) -%}
     {%- set base = var('raw_dir') ~ '/' ~ name -%}
     {%- set found = run_query(
-        "select file from glob('" ~ base ~ ".csv') union all select file from glob('" ~ base ~ ".parquet') order by file"
+        "select file from glob(" ~ sql_string(base ~ '.csv') ~ ") union all select file from glob(" ~ sql_string(base ~ '.parquet') ~ ") order by file"
     ).columns[0].values() | list -%}
     {%- set path = _the_one_raw_file(name, found) -%}
     {%- if path.endswith('.parquet') -%}
-        {%- set relation = "read_parquet('" ~ path ~ "')" -%}
+        {%- set relation = "read_parquet(" ~ sql_string(path) ~ ")" -%}
     {%- else -%}
         {#- Every column as text: staging parses each one and names the value that fails. -#}
-        {%- set relation = "read_csv('" ~ path ~ "', header = true, delim = ',', quote = '\"', escape = '\"', all_varchar = true)" -%}
+        {%- set relation = "read_csv(" ~ sql_string(path) ~ ", header = true, delim = ',', quote = '\"', escape = '\"', all_varchar = true)" -%}
     {%- endif -%}
     {%- set columns = run_query("select column_name from (describe select * from " ~ relation ~ ")").columns[0].values() | list -%}
     {%- do _check_raw_columns(path, columns, name) -%}
@@ -87,12 +87,12 @@
             {%- set relation = api.Relation.create(schema=node.schema, identifier=node.identifier, type='table') -%}
             {%- do run_query('drop table if exists ' ~ relation) -%}
             {%- if path.endswith('.parquet') -%}
-                {%- do run_query("create table " ~ relation ~ " using parquet options (path '" ~ path ~ "')") -%}
+                {%- do run_query("create table " ~ relation ~ " using parquet options (path " ~ sql_string(path) ~ ")") -%}
             {%- else -%}
                 {#- Every column as text (no schema inference), RFC 4180 quoting, and a malformed
                     row stops the build instead of turning into nulls. -#}
-                {%- do run_query("create table " ~ relation ~ " using csv options (path '" ~ path
-                    ~ "', header 'true', inferSchema 'false', sep ',', quote '\"', escape '\"',"
+                {%- do run_query("create table " ~ relation ~ " using csv options (path " ~ sql_string(path)
+                    ~ ", header 'true', inferSchema 'false', sep ',', quote '\"', escape '\"',"
                     ~ " multiLine 'true', encoding 'UTF-8', mode 'FAILFAST')") -%}
             {%- endif -%}
             {%- set columns = run_query('select * from ' ~ relation ~ ' limit 0').column_names | list -%}
@@ -122,7 +122,7 @@
     case
         when {{ column }} is not null and {{ gdpr_pipeline.try_cast_text(column, data_type) }} is null
             then {{ gdpr_pipeline.raise_error(
-                "'" ~ path ~ ": column " ~ column ~ ": cannot parse ' || " ~ gdpr_pipeline.masked_value('cast(' ~ column ~ ' as string)') ~ " || ' as " ~ data_type ~ "'") }}
+                sql_string(path ~ ": column " ~ column ~ ": cannot parse ") ~ " || " ~ gdpr_pipeline.masked_value('cast(' ~ column ~ ' as string)') ~ " || ' as " ~ data_type ~ "'") }}
         else {{ gdpr_pipeline.try_cast_text(column, data_type) }}
     end
 {%- endmacro %}
@@ -132,7 +132,7 @@
     case
         when {{ column }} is not null and not {{ gdpr_pipeline.matches_pattern(column, pattern) }}
             then {{ gdpr_pipeline.raise_error(
-                "'" ~ path ~ ": column " ~ column ~ ": ' || " ~ gdpr_pipeline.masked_value(column) ~ " || ' is not " ~ what ~ "'") }}
+                sql_string(path ~ ": column " ~ column ~ ": ") ~ " || " ~ gdpr_pipeline.masked_value(column) ~ " || ' is not " ~ what ~ "'") }}
         else {{ column }}
     end
 {%- endmacro %}

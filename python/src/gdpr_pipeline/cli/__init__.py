@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from gdpr_pipeline import keys
+from gdpr_pipeline.core.lock import EX_TEMPFAIL, WarehouseBusy
 from gdpr_pipeline.core.paths import Paths
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -136,6 +137,8 @@ def subject_report(subject_id: str) -> None:
 
     try:
         report = rights.subject_report(Paths.discover(), subject_id)
+    except WarehouseBusy as error:
+        _fail(str(error), EX_TEMPFAIL)
     except (rights.RightsError, keys.KeyProblem) as error:
         _fail(str(error))
     typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
@@ -226,6 +229,8 @@ def evidence_verify() -> None:
 
     try:
         result = verify(Paths.discover())
+    except WarehouseBusy as error:
+        _fail(str(error), EX_TEMPFAIL)
     except AuditTrailError as error:
         _fail(str(error), 2)
     if not result.ok:

@@ -29,6 +29,7 @@ from sklearn.preprocessing import OneHotEncoder
 
 from gdpr_pipeline.core.dbt import upstream
 from gdpr_pipeline.core.paths import Paths
+from gdpr_pipeline.core.private import make_private, private_dir
 
 VIEW = "ml_training_set"
 LABEL = "has_purchase_next_90d"
@@ -198,7 +199,8 @@ def train(paths: Paths, *, seed: int = 42, test_size: float = 0.25) -> TrainResu
     data_fingerprint = fingerprint(frame)
     model_id = f"{created:%Y%m%dT%H%M%SZ}-{data_fingerprint[:8]}"
     model_dir = paths.models / model_id
-    model_dir.mkdir(parents=True, exist_ok=True)
+    for directory in (paths.artifacts, paths.models, model_dir):
+        private_dir(directory)
 
     import skops.io as sio
 
@@ -231,6 +233,9 @@ def train(paths: Paths, *, seed: int = 42, test_size: float = 0.25) -> TrainResu
     (model_dir / "model_card.md").write_text(render_card_markdown(card))
     latest = paths.models / "LATEST"
     latest.write_text(model_id + "\n")
+    # The training pseudonyms (and the model fitted on them) are personal data: owner only.
+    make_private(model_dir)
+    make_private(latest)
     return TrainResult(model_id=model_id, model_dir=model_dir, card=card)
 
 
