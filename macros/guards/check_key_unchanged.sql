@@ -15,7 +15,8 @@
 
 {% macro duckdb__check_key_unchanged() -%}
     {%- if execute and flags.WHICH in ('build', 'run') -%}
-        {%- set row = run_query("select " ~ pseudonym_key_id() ~ ", cast(getvariable('gdpr_published_key_id') as varchar), "
+        {%- set row = run_query("select " ~ pseudonym_key_id()
+            ~ ", cast(getvariable('gdpr_published_key_id') as varchar), "
             ~ "cast(getvariable('gdpr_rotation_next_key_id') as varchar)").rows[0] -%}
         {%- set key_id, published, rotating = row[0], row[1] or '', row[2] or '' -%}
         {%- if key_id and published and published != key_id and key_id != rotating -%}

@@ -24,16 +24,6 @@
     select 1
 {%- endmacro %}
 
-{% macro release_nodes() -%}
-    {%- set nodes = [] -%}
-    {%- for node in graph.nodes.values() -%}
-        {%- if node.resource_type == 'model' and (node.config.meta or {}).get('release') -%}
-            {%- do nodes.append(node) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(nodes | sort(attribute='unique_id')) }}
-{%- endmacro %}
-
 {% macro duckdb__publish_analytics(results) -%}
     {%- if not execute or flags.WHICH not in ('build', 'run') -%}
         {{ return('select 1') }}
@@ -54,8 +44,10 @@
         {%- do record_audit([], publish={'status': 'not_published', 'message': not_ok | length ~ ' node(s) did not succeed'}) -%}
         {{ return('select 1') }}
     {%- elif missing -%}
-        {{ log("Analytics database NOT published: this run did not build " ~ (missing | join(', ')) ~ ". Publish with a full `dbt build`.", info=True) }}
-        {%- do record_audit([], publish={'status': 'not_published', 'message': 'this run did not build ' ~ (missing | join(', '))}) -%}
+        {{ log("Analytics database NOT published: this run did not build " ~ (missing | join(', '))
+            ~ ". Publish with a full `dbt build`.", info=True) }}
+        {%- do record_audit([], publish={'status': 'not_published',
+            'message': 'this run did not build ' ~ (missing | join(', '))}) -%}
         {{ return('select 1') }}
     {%- endif -%}
 
@@ -64,7 +56,8 @@
     {%- set staging = final ~ '.publishing' -%}
     {%- set shrink = release_shrink_check(releases, final) -%}
     {%- if shrink.refused -%}
-        {%- do record_audit([], publish={'status': 'not_published', 'message': 'release shrink: ' ~ (shrink.refused | join('; '))}) -%}
+        {%- do record_audit([], publish={'status': 'not_published',
+            'message': 'release shrink: ' ~ (shrink.refused | join('; '))}) -%}
         {{ exceptions.raise_compiler_error("Analytics database NOT published: " ~ (shrink.refused | join('; '))
             ~ ". The previously published file is unchanged. If the shrink is reviewed and right, rebuild with "
             ~ "--vars '{allow_release_shrink: [<release>]}'.") }}

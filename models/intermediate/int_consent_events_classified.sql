@@ -12,13 +12,19 @@ events as {{ not_materialized() }} (
 
 purposes as (
 
-    select purpose, min_policy_version from {{ ref('purposes') }}
+    select
+        purpose,
+        min_policy_version
+    from {{ ref('purposes') }}
 
 ),
 
 policy_versions as (
 
-    select purpose, version_label from {{ ref('policy_versions') }}
+    select
+        purpose,
+        version_label
+    from {{ ref('policy_versions') }}
 
 ),
 
@@ -49,10 +55,11 @@ copies_counted as (
         1 as identical_rows,
         1 as copy_number
     from events
-    where not exists (
-        select 1 from repeated_event_ids
-        where repeated_event_ids.event_id = events.event_id
-    )
+    where
+        not exists (
+            select 1 from repeated_event_ids
+            where repeated_event_ids.event_id = events.event_id
+        )
 
     union all
 
@@ -60,11 +67,13 @@ copies_counted as (
         events.*,
         count(*) over (partition by events.event_id) as rows_with_event_id,
         count(*) over (
-            partition by events.event_id, events.subject_id, events.purpose, events.action,
+            partition by
+                events.event_id, events.subject_id, events.purpose, events.action,
                 events.recorded_at, events.policy_version, events.channel
         ) as identical_rows,
         row_number() over (
-            partition by events.event_id, events.subject_id, events.purpose, events.action,
+            partition by
+                events.event_id, events.subject_id, events.purpose, events.action,
                 events.recorded_at, events.policy_version, events.channel
             order by events.event_id
         ) as copy_number
@@ -101,7 +110,8 @@ classified as (
                 minimum takes any label, one with a minimum only a label its registry orders. #}
             when copies_counted.action = 'grant' and copies_counted.policy_version is null
                 then 'invalid_policy_version'
-            when copies_counted.action = 'grant'
+            when
+                copies_counted.action = 'grant'
                 and coalesce(purposes.min_policy_version, '') <> ''
                 and policy_versions.version_label is null
                 then 'unknown_policy_version'
@@ -114,8 +124,9 @@ classified as (
     left join subjects
         on copies_counted.subject_id = subjects.subject_id
     left join policy_versions
-        on copies_counted.purpose = policy_versions.purpose
-        and copies_counted.policy_version = policy_versions.version_label
+        on
+            copies_counted.purpose = policy_versions.purpose
+            and copies_counted.policy_version = policy_versions.version_label
 
 )
 

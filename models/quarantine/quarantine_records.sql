@@ -17,19 +17,20 @@ purchases as (
 
 ),
 
-{#- An erasure request that matches no subject of the raw subjects file exactly (no trimming,
-    no case folding): the tombstone still keeps it, and the build warns. -#}
 erasure_requests_unmatched as (
 
+    {#- An erasure request that matches no subject of the raw subjects file exactly (no trimming,
+        no case folding): the tombstone still keeps it, and the build warns. The raw subjects file,
+        not stg_app__subjects: staging drops every erased subject. -#}
     select
-        requests.request_id,
-        requests.subject_id,
-        requests.received_at
-    from {{ raw_file('erasure_requests').relation }} as requests
-    where requests.subject_id is not null
-        and not exists (
-            select 1 from {{ raw_file('subjects').relation }} as raw_subjects
-            where raw_subjects.subject_id = requests.subject_id
+        request_id,
+        subject_id,
+        received_at
+    from {{ ref('base_app__erasure_requests') }}
+    where
+        subject_id not in (
+            select raw_subjects.subject_id from {{ raw_file('subjects').relation }} as raw_subjects
+            where raw_subjects.subject_id is not null
         )
 
 ),
@@ -41,7 +42,9 @@ unioned as (
         event_id as record_id,
         subject_id,
         rejection_reason,
-        {{ json_record(['event_id', 'subject_id', 'purpose', 'action', 'recorded_at', 'policy_version', 'channel']) }} as raw_record
+        {{ json_record([
+            'event_id', 'subject_id', 'purpose', 'action', 'recorded_at', 'policy_version', 'channel',
+        ]) }} as raw_record
     from consent_events
 
     union all
@@ -51,7 +54,9 @@ unioned as (
         purchase_id as record_id,
         subject_id,
         rejection_reason,
-        {{ json_record(['purchase_id', 'subject_id', 'purchased_at', 'amount_eur', 'category']) }} as raw_record
+        {{ json_record([
+            'purchase_id', 'subject_id', 'purchased_at', 'amount_eur', 'category',
+        ]) }} as raw_record
     from purchases
 
     union all
