@@ -13,15 +13,16 @@
 {% macro duckdb__raw_file(name) -%}
     {%- set base = var('raw_dir') ~ '/' ~ name -%}
     {%- set found = run_query(
-        "select file from glob('" ~ base ~ ".csv') union all select file from glob('" ~ base ~ ".parquet') order by file"
+        "select file from glob(" ~ sql_string(base ~ '.csv') ~ ") union all select file from glob("
+        ~ sql_string(base ~ '.parquet') ~ ") order by file"
     ).columns[0].values() | list -%}
     {%- set path = _the_one_raw_file(name, found) -%}
     {%- if path.endswith('.parquet') -%}
-        {%- set relation = "read_parquet('" ~ path ~ "')" -%}
+        {%- set relation = "read_parquet(" ~ sql_string(path) ~ ")" -%}
     {%- else -%}
         {#- Every column as text: staging parses each one and names the value that fails. -#}
-        {%- set relation = "read_csv('" ~ path
-            ~ "', header = true, delim = ',', quote = '\"', escape = '\"', all_varchar = true)" -%}
+        {%- set relation = "read_csv(" ~ sql_string(path)
+            ~ ", header = true, delim = ',', quote = '\"', escape = '\"', all_varchar = true)" -%}
     {%- endif -%}
     {%- set columns = run_query("select column_name from (describe select * from " ~ relation ~ ")")
         .columns[0].values() | list -%}

@@ -24,12 +24,12 @@
             {%- set relation = api.Relation.create(schema=node.schema, identifier=node.identifier, type='table') -%}
             {%- do run_query('drop table if exists ' ~ relation) -%}
             {%- if path.endswith('.parquet') -%}
-                {%- do run_query("create table " ~ relation ~ " using parquet options (path '" ~ path ~ "')") -%}
+                {%- do run_query("create table " ~ relation ~ " using parquet options (path " ~ sql_string(path) ~ ")") -%}
             {%- else -%}
                 {#- Every column as text (no schema inference), RFC 4180 quoting, and a malformed
                     row stops the build instead of turning into nulls. -#}
-                {%- do run_query("create table " ~ relation ~ " using csv options (path '" ~ path
-                    ~ "', header 'true', inferSchema 'false', sep ',', quote '\"', escape '\"',"
+                {%- do run_query("create table " ~ relation ~ " using csv options (path " ~ sql_string(path)
+                    ~ ", header 'true', inferSchema 'false', sep ',', quote '\"', escape '\"',"
                     ~ " multiLine 'true', encoding 'UTF-8', mode 'FAILFAST')") -%}
             {%- endif -%}
             {%- set columns = run_query('select * from ' ~ relation ~ ' limit 0').column_names | list -%}

@@ -402,7 +402,7 @@ def test_failed_build_leaves_the_published_release_intact(case: Case, tmp_path: 
     inode = broken.analytics.stat().st_ino
     broken.dbt("build")
     assert broken.returncode != 0
-    assert "cannot parse '12,50'" in broken.output
+    assert "cannot parse '1...' (5 characters)" in broken.output
     assert "Analytics database NOT published" in broken.output
     assert broken.analytics.stat().st_ino == inode
     assert hashlib.sha256(broken.analytics.read_bytes()).digest() == hashlib.sha256(before).digest()

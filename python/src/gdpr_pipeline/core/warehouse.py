@@ -2,7 +2,8 @@
 
 Readers open the vault and the analytics database read-only, so a running build is never
 blocked by a reader and a reader can never change what was published. A missing database
-raises the caller's own error class, so each command keeps its own message and exit code.
+raises the caller's own error class, so each command keeps its own message and exit code. A
+database a build holds raises WarehouseBusy (core/lock.py): the CLI exits 75.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from gdpr_pipeline.core.lock import WarehouseBusy, lock_holder
 from gdpr_pipeline.core.paths import Paths
 
 
@@ -27,6 +29,11 @@ def open_database(
         raise error(f"{path} does not exist: run `dbt build` (or `make run`) first.")
     try:
         return duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as failure:
+        pid = lock_holder(failure)
+        if pid is not None:
+            raise WarehouseBusy(pid) from None
+        raise error(f"Cannot open {path} read-only: {failure}") from failure
     except duckdb.Error as failure:
         raise error(f"Cannot open {path} read-only: {failure}") from failure
 

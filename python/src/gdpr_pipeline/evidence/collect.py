@@ -159,6 +159,20 @@ def _run_records(trail: list[dict[str, Any]]) -> tuple[dict | None, list[dict], 
     )
 
 
+def _publish_record(trail: list[dict[str, Any]], run: dict | None) -> dict[str, Any] | None:
+    """What the publish step recorded for this invocation: published, or not and why."""
+    if not run:
+        return None
+    records = [
+        r
+        for r in trail
+        if r["record_type"] == "publish" and r["invocation_id"] == run["invocation_id"]
+    ]
+    if not records:
+        return None
+    return {"status": records[-1]["status"], "message": records[-1]["message"]}
+
+
 def _tests(tests: list[dict[str, Any]], manifest: dict[str, Any]) -> list[dict[str, Any]]:
     nodes = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
     out = []
@@ -526,6 +540,11 @@ def collect(
     erasure_tests = [t for t in tests if t["test"] == "no_erased_subject"]
     funnel = _funnel(paths, analytics, run)
     head = trail[-1] if trail else None
+    floor = (
+        (manifest.get("nodes", {}).get("seed.gdpr_pipeline.purposes", {}).get("config", {}))
+        .get("meta", {})
+        .get("privacy_floor")
+    )
     data = {
         "schema": SCHEMA,
         "generated_at": utc_now(),
@@ -536,6 +555,9 @@ def collect(
         "test_summary": dict(Counter(t["status"] for t in tests)),
         "node_summary": dict(Counter(n["status"] for n in nodes)),
         "run_results_check": _run_results_check(paths, run, tests),
+        "publish": _publish_record(trail, run),
+        # The floors of k_min and l_min (purposes registry config); lowering them shows here.
+        "privacy_floor": floor,
         "published": {
             "available": analytics.get("published", False),
             "invocation_ids": published,

@@ -30,6 +30,8 @@ STATUS_CLASS = {
     "error": "bad",
     "fail": "bad",
     "runtime error": "bad",
+    "published": "ok",
+    "not_published": "bad",
 }
 DOCS_ROUTE = {
     "model": "model",
