@@ -125,34 +125,68 @@ def _release_violations(
                 f"{cls} column in a release of purpose {purpose}, which has no allowlist",
             )
 
-    # Row-level releases: the quasi-identifiers are declared and k-tested, exactly.
-    quasi = {c for c, cls in classes.items() if cls == "quasi_identifier"}
-    sensitive = {c for c, cls in classes.items() if cls == "sensitive"}
+    # Row-level releases: k counts every column but the k_exempt ones, and is tested over them.
+    yield from _row_level_violations(manifest, node, classes, label, meta)
+
+
+def k_exemption(column: Mapping[str, Any]) -> str | None:
+    """config.meta.k_exempt: why a released column may be left out of the k class."""
+    meta = (column.get("config") or {}).get("meta") or column.get("meta") or {}
+    return meta.get("k_exempt")
+
+
+def _row_level_violations(
+    manifest: Mapping[str, Any],
+    node: Mapping[str, Any],
+    classes: Mapping[str, str | None],
+    label: str,
+    meta: Mapping[str, Any],
+) -> Iterator[Violation]:
+    """Every column of a row-level release (one with a pseudonym or a quasi-identifier) is in
+    its k class unless meta.k_exempt gives the reason; meta.quasi_identifiers names exactly the
+    counted columns, a k_anonymous test runs over them and an l_diverse test over them minus
+    the sensitive attribute."""
+    if not any(cls in ("pseudonym", "quasi_identifier") for cls in classes.values()):
+        return
+    exempt = {}
+    for name, column in node["columns"].items():
+        reason = k_exemption(column)
+        if reason is not None:
+            exempt[name] = reason
+            if not str(reason).strip():
+                yield Violation(label, name, "k_exempt without a reason")
+            if classes.get(name) in ("quasi_identifier", "sensitive"):
+                yield Violation(label, name, f"a {classes[name]} column cannot be k_exempt")
+    counted = {c for c in classes if c not in exempt}
+    for column in sorted(c for c, cls in classes.items() if cls == "pseudonym"):
+        if column in counted:
+            yield Violation(label, column, "pseudonym column without k_exempt in a row-level release")
     declared = set(meta.get("quasi_identifiers") or [])
-    if quasi != declared:
-        for column in sorted(quasi ^ declared):
+    if counted != declared:
+        for column in sorted(counted ^ declared):
             yield Violation(
                 label,
                 column,
-                "quasi_identifier columns and meta.quasi_identifiers differ "
-                f"(classified {sorted(quasi)}, declared {sorted(declared)})",
+                "meta.quasi_identifiers is not every column but the k_exempt ones "
+                f"(counted {sorted(counted)}, declared {sorted(declared)})",
             )
-    if quasi:
-        tested = [
-            set(kw.get("quasi_identifiers") or [])
-            for kw in _tests_on(manifest, node["unique_id"], "k_anonymous")
-        ]
-        if quasi not in tested:
-            yield Violation(label, None, f"no k_anonymous test over {sorted(quasi)}")
-    for column in sorted(sensitive):
+    tested = [
+        set(kw.get("quasi_identifiers") or [])
+        for kw in _tests_on(manifest, node["unique_id"], "k_anonymous")
+    ]
+    if counted not in tested:
+        yield Violation(label, None, f"no k_anonymous test over {sorted(counted)}")
+    for column in sorted(c for c, cls in classes.items() if cls == "sensitive"):
         if meta.get("sensitive_attribute") != column:
             yield Violation(label, column, "sensitive column is not meta.sensitive_attribute")
+        others = counted - {column}
         l_tests = _tests_on(manifest, node["unique_id"], "l_diverse")
         if not any(
-            kw.get("sensitive_column") == column and set(kw.get("quasi_identifiers") or []) == quasi
+            kw.get("sensitive_column") == column
+            and set(kw.get("quasi_identifiers") or []) == others
             for kw in l_tests
         ):
-            yield Violation(label, column, f"no l_diverse test of {column} over {sorted(quasi)}")
+            yield Violation(label, column, f"no l_diverse test of {column} over {sorted(others)}")
 
 
 def check_manifest(
