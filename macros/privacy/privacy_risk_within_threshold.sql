@@ -1,0 +1,18 @@
+{#- Fails with every measured risk above its threshold, and logs each one naming the release,
+    the risk, its value and confidence interval and the var that sets the threshold. -#}
+{% test privacy_risk_within_threshold(model) %}
+    {%- set failing -%}
+    select release_name, risk, risk_value, ci_low, ci_high, max_risk
+    from {{ model }}
+    where not (risk_value <= max_risk)
+    {%- endset -%}
+    {%- if execute and load_relation(model) is not none -%}
+        {%- set found = run_query(failing) -%}
+        {%- for row in found.rows -%}
+            {{ log("privacy_risk_within_threshold failed: " ~ row[0] ~ ": " ~ row[1] ~ " risk " ~ row[2]
+                ~ " (95% CI " ~ row[3] ~ " to " ~ row[4] ~ ") is above max_" ~ row[1] ~ "_risk = " ~ row[5]
+                ~ "; the release is not published", info=True) }}
+        {%- endfor -%}
+    {%- endif %}
+    {{ failing }}
+{% endtest %}
