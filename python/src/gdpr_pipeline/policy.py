@@ -160,7 +160,9 @@ def _row_level_violations(
     counted = {c for c in classes if c not in exempt}
     for column in sorted(c for c, cls in classes.items() if cls == "pseudonym"):
         if column in counted:
-            yield Violation(label, column, "pseudonym column without k_exempt in a row-level release")
+            yield Violation(
+                label, column, "pseudonym column without k_exempt in a row-level release"
+            )
     declared = set(meta.get("quasi_identifiers") or [])
     if counted != declared:
         for column in sorted(counted ^ declared):

@@ -151,7 +151,18 @@ def _analytics_facts(paths: Paths) -> dict[str, Any]:
                 con, "select * from release_privacy_report order by release_name"
             ),
             "funnel": _rows(con, "select * from release_funnel order by purpose"),
+            "privacy_risk": _rows_if_present(
+                con, "release_privacy_risk", "select * from release_privacy_risk order by risk"
+            ),
         }
+
+
+def _rows_if_present(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> list[dict]:
+    """Rows of a published table that only some engines build (DuckDB: anonymeter's risks)."""
+    present = con.execute(
+        "select count(*) from information_schema.tables where table_name = ?", [table]
+    ).fetchone()[0]
+    return _rows(con, sql) if present else []
 
 
 def _latest_model_card(paths: Paths) -> tuple[dict[str, Any] | None, Path | None]:
@@ -525,6 +536,7 @@ def collect(
         "funnel": funnel,
         "privacy": {
             "releases": analytics.get("privacy_report", []),
+            "risks": analytics.get("privacy_risk", []),
             "quarantine": vault["quarantine"],
             "erasures": {
                 "requests_applied": (

@@ -530,6 +530,36 @@ def _privacy_section(data: dict[str, Any], links: _Links) -> str:
                 suppressed,
             ]
         )
+    generalization = [
+        f"<li>{_code(r['release_name'])}: recoded at one lattice node, "
+        f"{_code(r['generalization_node'])}</li>"
+        for r in privacy.get("releases") or []
+        if r.get("generalization_node")
+    ]
+    exemptions = [
+        f"<li>{_code(r['release_name'])}: {escape(str(r['k_exempt_columns']))}</li>"
+        for r in privacy.get("releases") or []
+        if r.get("k_exempt_columns")
+    ]
+    risks = privacy.get("risks") or []
+    if risks:
+        risk_html = _table(
+            ["Release", "Risk", "Measured (95% CI)", "Threshold", "Attacks", "What was tried"],
+            [
+                [
+                    _code(r["release_name"]),
+                    _e(r["risk"]),
+                    f"{_e(r['risk_value'])} ({_e(r['ci_low'])} to {_e(r['ci_high'])})",
+                    f"&le; {_e(r['max_risk'])} "
+                    + _badge("pass" if r.get("is_within_threshold") else "fail"),
+                    _e(r["attacks"]),
+                    escape(str(r.get("note") or "")),
+                ]
+                for r in risks
+            ],
+        )
+    else:
+        risk_html = '<p class="note">No measured risk was published by this build.</p>'
     quarantine = privacy.get("quarantine")
     if quarantine is None:
         q_html = '<p class="note">The quarantine could not be read from the vault.</p>'
@@ -568,7 +598,16 @@ def _privacy_section(data: dict[str, Any], links: _Links) -> str:
             ],
             k_rows,
         )
-        + "<h3>Quarantine: rejected input rows by reason</h3>"
+        + '<p class="lead">Each class is a combination of <b>every</b> released column but '
+        "the pseudonym and the columns below, which the column policy leaves out of k with its "
+        "reason:</p>"
+        + f"<ul class='tight'>{''.join(exemptions) or '<li>none</li>'}</ul>"
+        + (f"<ul class='tight'>{''.join(generalization)}</ul>" if generalization else "")
+        + "<h3>Measured re-identification risk (anonymeter)</h3>"
+        '<p class="lead">Singling-out, linkability and inference attacks on a bounded sample of '
+        "the release, by an attacker who holds the vault's exact records (CRM and purchase "
+        "history) of the people in it, compared with held-out control subjects. A risk above its "
+        "threshold fails the build.</p>" + risk_html + "<h3>Quarantine: rejected input rows by reason</h3>"
         '<p class="lead">Rejected rows are kept in the vault (<code>quarantine_records</code>), '
         "never dropped silently and never released.</p>" + q_html + "<h3>Erasures applied</h3>"
         f"<p>{_e(erasures.get('requests_applied'))} erasure requests were applied before any "

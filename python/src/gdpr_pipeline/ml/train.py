@@ -127,27 +127,10 @@ def _split_features(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     return categorical, numeric
 
 
-def train(paths: Paths, *, seed: int = 42, test_size: float = 0.25) -> TrainResult:
-    """Train on the latest released version and write the model, its card and its pseudonyms."""
-    if not paths.analytics_db.exists():
-        raise TrainingError(
-            f"{paths.analytics_db} does not exist: run `dbt build` (or `make run`) first."
-        )
-    with duckdb.connect(str(paths.analytics_db), read_only=True) as con:
-        release = _release_metadata(con)
-        frame = con.execute(f"select * from {VIEW} order by subject_pseudonym").df()
-        privacy = _privacy(con, release["relation"])
-    if len(frame) < 20 or frame[LABEL].nunique() < 2:
-        raise TrainingError(f"{VIEW} has {len(frame)} rows; too few (or one class) to train on.")
-
-    categorical, numeric = _split_features(frame)
-    for column in categorical:
-        frame[column] = frame[column].astype(str)
-    x, y = frame[categorical + numeric], frame[LABEL].astype(int)
-    x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=test_size, random_state=seed, stratify=y
-    )
-    model = Pipeline(
+def build_model(categorical: list[str], *, seed: int = 42) -> Pipeline:
+    """The propensity model: one-hot bands into a shallow gradient-boosted classifier. The vault's
+    utility measurement (int_ml_training_utility) fits this same model on exact features."""
+    return Pipeline(
         [
             (
                 "encode",
@@ -175,6 +158,62 @@ def train(paths: Paths, *, seed: int = 42, test_size: float = 0.25) -> TrainResu
             ),
         ]
     )
+
+
+def held_out_auc(
+    frame: pd.DataFrame, *, seed: int = 42, test_size: float = 0.25
+) -> tuple[float, int]:
+    """ROC AUC of build_model on a stratified held-out split of `frame` (features and LABEL),
+    and the number of held-out rows: the trainer's own protocol, for the vault to reuse."""
+    categorical, numeric = _split_features(frame)
+    x = frame[categorical + numeric].copy()
+    for column in categorical:
+        x[column] = x[column].astype(str)
+    y = frame[LABEL].astype(int)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=test_size, random_state=seed, stratify=y
+    )
+    model = build_model(categorical, seed=seed).fit(x_train, y_train)
+    return float(roc_auc_score(y_test, model.predict_proba(x_test)[:, 1])), len(x_test)
+
+
+def _utility(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The vault's AUC of this model on the release and on the ungeneralized features of the
+    same subjects (release_utility; the features themselves never leave the vault)."""
+    present = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'release_utility'"
+    ).fetchone()[0]
+    if not present:
+        return {}
+    cursor = con.execute(
+        "select features, roc_auc, held_out_rows from release_utility where release_name = ?",
+        [VIEW],
+    )
+    return {f: {"roc_auc": auc, "held_out_rows": n} for f, auc, n in cursor.fetchall()}
+
+
+def train(paths: Paths, *, seed: int = 42, test_size: float = 0.25) -> TrainResult:
+    """Train on the latest released version and write the model, its card and its pseudonyms."""
+    if not paths.analytics_db.exists():
+        raise TrainingError(
+            f"{paths.analytics_db} does not exist: run `dbt build` (or `make run`) first."
+        )
+    with duckdb.connect(str(paths.analytics_db), read_only=True) as con:
+        release = _release_metadata(con)
+        frame = con.execute(f"select * from {VIEW} order by subject_pseudonym").df()
+        privacy = _privacy(con, release["relation"])
+        utility = _utility(con)
+    if len(frame) < 20 or frame[LABEL].nunique() < 2:
+        raise TrainingError(f"{VIEW} has {len(frame)} rows; too few (or one class) to train on.")
+
+    categorical, numeric = _split_features(frame)
+    for column in categorical:
+        frame[column] = frame[column].astype(str)
+    x, y = frame[categorical + numeric], frame[LABEL].astype(int)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=test_size, random_state=seed, stratify=y
+    )
+    model = build_model(categorical, seed=seed)
     model.fit(x_train, y_train)
     baseline = DummyClassifier(strategy="prior").fit(x_train, y_train)
     scores = model.predict_proba(x_test)[:, 1]
@@ -191,6 +230,9 @@ def train(paths: Paths, *, seed: int = 42, test_size: float = 0.25) -> TrainResu
             "roc_auc": round(float(roc_auc_score(y_test, baseline.predict_proba(x_test)[:, 1])), 4),
             "accuracy": round(float(accuracy_score(y_test, baseline.predict(x_test))), 4),
         },
+        # Measured in the vault at build time: the same model on the release's bands and on the
+        # exact (ungeneralized) features of the same subjects, which are never published.
+        "generalization_cost": utility,
     }
 
     pseudonyms = sorted(frame["subject_pseudonym"])
@@ -258,6 +300,20 @@ def render_card_markdown(card: dict[str, Any]) -> str:
         f"| model | {m['model']['roc_auc']} | {m['model']['accuracy']} |",
         f"| baseline ({m['baseline']['name']}) | {m['baseline']['roc_auc']} | {m['baseline']['accuracy']} |",
         f"Held out {m['held_out_rows']} of {m['held_out_rows'] + m['training_rows']} rows; positive rate {m['positive_rate']}.",
+        *(
+            [
+                "",
+                "Cost of generalization (same model, measured in the vault at build time):",
+                "| features | ROC AUC | held-out rows |",
+                "|---|---|---|",
+                *[
+                    f"| {name} | {u['roc_auc']} | {u['held_out_rows']} |"
+                    for name, u in m["generalization_cost"].items()
+                ],
+            ]
+            if m.get("generalization_cost")
+            else []
+        ),
         "",
         "## Preparation steps (dbt lineage)",
         *[

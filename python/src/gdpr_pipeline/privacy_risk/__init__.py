@@ -102,7 +102,7 @@ def measure(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         logging.getLogger("anonymeter").setLevel(logging.ERROR)
-        np.random.seed(seed)  # noqa: NPY002 - anonymeter draws its targets from the global generator
+        np.random.seed(seed)  # anonymeter draws its targets from the global generator
         singling = SinglingOutEvaluator(
             ori=ori, syn=syn, control=control, n_attacks=n, max_attempts=20 * n, seed=seed
         ).evaluate(mode="multivariate")
@@ -116,7 +116,7 @@ def measure(
                 "(a query matching one release row only)",
             )
         )
-        np.random.seed(seed)  # noqa: NPY002
+        np.random.seed(seed)
         linkability = LinkabilityEvaluator(
             ori=ori,
             syn=syn,
@@ -133,7 +133,7 @@ def measure(
                 f"link ({', '.join(linkage_columns[0])}) to ({', '.join(linkage_columns[1])})",
             )
         )
-        np.random.seed(seed)  # noqa: NPY002
+        np.random.seed(seed)
         inference = InferenceEvaluator(
             ori=ori, syn=syn, control=control, aux_cols=columns, secret=secret, n_attacks=n
         ).evaluate(n_jobs=1)
@@ -142,7 +142,9 @@ def measure(
     return measured
 
 
-def as_frame(release_name: str, measured: list[MeasuredRisk], thresholds: dict[str, float]) -> pd.DataFrame:
+def as_frame(
+    release_name: str, measured: list[MeasuredRisk], thresholds: dict[str, float]
+) -> pd.DataFrame:
     """One row per risk, with the threshold the build holds it to."""
     return pd.DataFrame(
         [
