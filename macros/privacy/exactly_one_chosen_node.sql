@@ -9,7 +9,8 @@
         min(eligible_subjects) as eligible_subjects
     from {{ model }}
     where is_chosen
-    having count(*) <> 1 or not min(case when is_feasible then 1 else 0 end) = 1
+    having count(*) <> 1
+        or min(suppressed_subjects) > {{ var('max_suppressed_share') }} * min(eligible_subjects)
     {%- endset -%}
     {%- if execute and load_relation(model) is not none -%}
         {%- set found = run_query(failing) -%}
