@@ -208,7 +208,7 @@ def check_manifest(
                 )
         if _is_release(node):
             violations.extend(_release_violations(manifest, node, classes, allowlist))
-    return sorted(set(violations))
+    return sorted(set(violations), key=lambda v: (v.node, v.column or "", v.problem))
 
 
 def load_manifest(path: Path) -> dict[str, Any]:

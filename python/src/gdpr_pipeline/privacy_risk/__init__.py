@@ -112,8 +112,8 @@ def measure(
                 "singling_out",
                 singling,
                 n,
-                f"{queries} of {n} singling-out queries found in the release "
-                "(a query matching one release row only)",
+                f"{queries} of {n} predicates that match one distinct release row also match one "
+                "attacker record (anonymeter de-duplicates rows, so a class counts once)",
             )
         )
         np.random.seed(seed)
