@@ -25,10 +25,11 @@ def model(dbt, session):
         dbt.ref("int_ml_training_released").order("subject_pseudonym").limit(limit)
     )
     candidates = dbt.ref("int_ml_training_candidates")
-    release = released.df()
+    release = released.df()  # in pseudonym order, as `exact` below: the same split for both
     exact = (
         released.set_alias("r")
         .join(candidates.set_alias("c"), "r.subject_pseudonym = c.subject_pseudonym")
+        .order("c.subject_pseudonym")
         .select(", ".join(f"c.{column}" for column in [*EXACT, LABEL]))
         .df()
     )

@@ -52,11 +52,13 @@ class MeasuredRisk:
 
 
 def _frames(sample: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """release (syn), attacker (ori) and control rows, every column as text."""
-    by_role = {
-        role: rows.drop(columns="sample_role").astype(str).reset_index(drop=True)
-        for role, rows in sample.groupby("sample_role")
-    }
+    """release (syn), attacker (ori) and control rows, every column as text, in a canonical
+    order: the warehouse returns rows in no set order, and anonymeter's draws are by position,
+    so the same sample must give the same frames (and the same risks) on every build."""
+    by_role = {}
+    for role, rows in sample.groupby("sample_role"):
+        text = rows.drop(columns="sample_role").astype(str)
+        by_role[role] = text.sort_values(list(text.columns)).reset_index(drop=True)
     missing = {"release", "attacker", "control"} - set(by_role)
     if missing:
         raise ValueError(f"risk sample has no {', '.join(sorted(missing))} rows")
