@@ -29,9 +29,10 @@ def model(dbt, session):
     exact = (
         released.set_alias("r")
         .join(candidates.set_alias("c"), "r.subject_pseudonym = c.subject_pseudonym")
-        .order("c.subject_pseudonym")
-        .select(", ".join(f"c.{column}" for column in [*EXACT, LABEL]))
+        .select(", ".join(f"c.{column}" for column in ["subject_pseudonym", *EXACT, LABEL]))
+        .order("subject_pseudonym")
         .df()
+        .drop(columns="subject_pseudonym")
     )
     for column in EXACT:
         if column != "country_group":

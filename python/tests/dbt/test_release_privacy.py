@@ -138,3 +138,18 @@ def test_a_risk_above_its_threshold_or_too_much_suppression_fails_naming_it(
         copy.output
     )
     assert "above max_suppressed_share = -1" in copy.output
+
+
+def test_no_training_row_links_uniquely_to_a_marketing_row(demo_build: Build) -> None:
+    """Cross-release linkage on the columns both releases carry: every pair of combinations that
+    occur in both holds at least k_min rows on each side, so no row links to exactly one."""
+    with duckdb.connect(str(demo_build.analytics), read_only=True) as analytics:
+        training = analytics.execute("select * from ml_training_set").df()
+        audience = analytics.execute("select * from marketing_audience").df()
+    shared = sorted(set(training.columns) & set(audience.columns) - {"subject_pseudonym", "key_id"})
+    assert shared  # age_band and country_group
+    left = training.groupby(shared).size().rename("training_rows")
+    right = audience.groupby(shared).size().rename("audience_rows")
+    linked = left.to_frame().join(right, how="inner")
+    assert not ((linked.training_rows == 1) & (linked.audience_rows == 1)).any()
+    assert (linked.min(axis=1) >= K_MIN).all()

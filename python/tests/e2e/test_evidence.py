@@ -182,13 +182,13 @@ def test_lineage_runs_from_the_sources_to_the_model_exposure(evidence: Evidence)
     (exposure,) = evidence.data["lineage"]["exposures"]
     assert exposure["unique_id"] == "exposure.gdpr_pipeline.purchase_propensity_model"
     assert exposure["type"] == "ml"
-    assert exposure["depends_on"] == ["model.gdpr_pipeline.ml_training_set.v2"]
+    assert exposure["depends_on"] == ["model.gdpr_pipeline.ml_training_set.v3"]
     chain = [step["unique_id"] for step in exposure["upstream"]]
     assert chain[-1] == exposure["unique_id"]
     assert {"source.gdpr_pipeline.raw.subjects", "source.gdpr_pipeline.raw.consent_events"} <= set(
         chain
     )
-    assert chain.index("model.gdpr_pipeline.ml_training_set.v2") < chain.index(
+    assert chain.index("model.gdpr_pipeline.ml_training_set.v3") < chain.index(
         exposure["unique_id"]
     )
     docs = evidence.result.docs
