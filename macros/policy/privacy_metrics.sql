@@ -4,7 +4,10 @@
     `candidates` is the relation (or aliased subquery) of subjects eligible for the release,
     with their key in `candidate_subject_column`. k is counted over all `quasi_identifiers`
     (the sensitive column too, when the release declares it among them); l over the other ones. -#}
-{% macro privacy_metrics(release_name, purpose, relation, quasi_identifiers, candidates, sensitive_column=none, subject_column='subject_pseudonym', candidate_subject_column='subject_pseudonym') -%}
+{% macro privacy_metrics(
+    release_name, purpose, relation, quasi_identifiers, candidates, sensitive_column=none,
+    subject_column='subject_pseudonym', candidate_subject_column='subject_pseudonym'
+) -%}
     select
         '{{ release_name }}' as release_name,
         '{{ purpose }}' as purpose,
@@ -34,20 +37,4 @@
         from {{ relation }}
         group by {{ quasi_identifiers | join(", ") }}
     ) as classes
-{%- endmacro %}
-
-{#- The meta of a release's latest version (purpose, quasi_identifiers, sensitive_attribute),
-    so the report measures exactly the columns the release declares and the policy check
-    (python -m gdpr_pipeline.policy) ties to its classes and its k_anonymous test. Empty while
-    parsing, when the graph is not there yet. -#}
-{% macro release_meta(model_name) -%}
-    {%- if not execute -%}
-        {{ return({}) }}
-    {%- endif -%}
-    {%- for node in graph.nodes.values() -%}
-        {%- if node.resource_type == 'model' and node.name == model_name and node.version == node.latest_version -%}
-            {{ return(node.config.meta) }}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ exceptions.raise_compiler_error("release_meta: no model named " ~ model_name) }}
 {%- endmacro %}

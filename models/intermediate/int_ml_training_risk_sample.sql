@@ -54,12 +54,16 @@ control_subjects as (
 ),
 
 members as (
+    {#- Classes over every released column and the label. #}
+    {%- set class_columns = [] %}
+    {%- for c in columns %}{% do class_columns.append('released.' ~ c) %}{% endfor %}
+    {%- do class_columns.append('released.has_purchase_next_90d') %}
 
     select
         released.*,
-        count(*) over (partition by {% for c in columns %}released.{{ c }}, {% endfor %}released.has_purchase_next_90d) as class_rows,
+        count(*) over (partition by {{ class_columns | join(', ') }}) as class_rows,
         row_number() over (
-            partition by {% for c in columns %}released.{{ c }}, {% endfor %}released.has_purchase_next_90d
+            partition by {{ class_columns | join(', ') }}
             order by md5(concat(released.subject_pseudonym, {{ seed }}))
         ) as class_draw
     from released
@@ -69,13 +73,23 @@ members as (
 
 ),
 
+sampling as (
+
+    select
+        least(1.0, {{ var('privacy_risk_sample_rows') }} / greatest(count(*), 1)) as fraction
+    from members
+
+),
+
 members_sampled as (
 
     select members.*
     from members
-    cross join (select least(1.0, {{ var('privacy_risk_sample_rows') }} / greatest(count(*), 1)) as fraction from members) as sampling
-    where members.class_rows >= {{ var('k_min') }}
-        and members.class_draw <= greatest({{ var('k_min') }}, ceil(members.class_rows * sampling.fraction))
+    cross join sampling
+    where
+        members.class_rows >= {{ var('k_min') }}
+        and members.class_draw
+        <= greatest({{ var('k_min') }}, ceil(members.class_rows * sampling.fraction))
 
 ),
 

@@ -8,7 +8,7 @@ with
 
 ml_training_set as (
     {#- Measured on the latest version, the one `ref('ml_training_set')` and the trainer read.
-        Every version selects all rows of int_ml_training_generalized, so they share one k
+        Every version selects all rows of int_ml_training_released, so they share one k
         and l; the k_anonymous and l_diverse tests still run on each version. #}
     {{ privacy_metrics('ml_training_set', ml.purpose, ref('ml_training_set'),
         ml.quasi_identifiers, ref('int_ml_training_candidates'), ml.sensitive_attribute) }}
@@ -16,9 +16,8 @@ ml_training_set as (
 
 marketing_audience as (
     {{ privacy_metrics('marketing_audience', audience.purpose, ref('marketing_audience'),
-        audience.quasi_identifiers,
-        "(select * from " ~ ref('int_subjects_purpose_eligibility') ~ " where purpose = 'marketing' and is_eligible) as eligible",
-        audience.sensitive_attribute, candidate_subject_column='subject_id') }}
+        audience.quasi_identifiers, ref('int_marketing_audience_candidates'),
+        audience.sensitive_attribute) }}
 ),
 
 analytics_cells as (
@@ -52,8 +51,10 @@ analytics_purchases_monthly as (
 unioned as (
 
     select * from ml_training_set
-    union all select * from marketing_audience
-    union all select * from analytics_purchases_monthly
+    union all
+    select * from marketing_audience
+    union all
+    select * from analytics_purchases_monthly
 
 ),
 
@@ -61,7 +62,9 @@ generalization as (
 
     select
         'ml_training_set' as release_name,
-        concat(node, ' (discernibility ', cast(cast(discernibility as bigint) as string), ')') as generalization_node
+        concat(
+            node, ' (discernibility ', cast(cast(discernibility as bigint) as string), ')'
+        ) as generalization_node
     from {{ ref('int_ml_training_lattice') }}
     where is_chosen
 

@@ -11,7 +11,6 @@ the column. docs/policy.md describes the vocabulary and the rules.
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -19,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Keep in step with macros/policy/personal_data.sql (a test compares the two).
+from gdpr_pipeline.core.registry import purpose_columns
+
+# Keep in step with macros/policy/personal_data_classes.sql (a test compares the two).
 CLASSES = (
     "direct_identifier",
     "quasi_identifier",
@@ -59,11 +60,10 @@ def node_label(node: Mapping[str, Any]) -> str:
 
 def read_allowlist(path: Path) -> dict[str, set[str]]:
     """purpose -> the columns its releases may carry (seeds/purpose_columns.csv)."""
-    allowed: dict[str, set[str]] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            allowed.setdefault(row["purpose"], set()).add(row["column_name"].lower())
-    return allowed
+    return {
+        purpose: {row["column_name"].lower() for row in allowed}
+        for purpose, allowed in purpose_columns(path).items()
+    }
 
 
 def allowlist_path(manifest: Mapping[str, Any]) -> Path:
@@ -99,19 +99,21 @@ def _tests_on(manifest: Mapping[str, Any], unique_id: str, name: str) -> list[di
     ]
 
 
-def _release_violations(
-    manifest: Mapping[str, Any],
-    node: Mapping[str, Any],
+def _declaration_violations(label: str, node: Mapping[str, Any]) -> Iterator[Violation]:
+    """A release declares an enforced contract and the purpose it serves."""
+    if not (node.get("config", {}).get("contract") or {}).get("enforced"):
+        yield Violation(label, None, "release without an enforced contract")
+    if not (node.get("config", {}).get("meta") or {}).get("purpose"):
+        yield Violation(label, None, "release without meta.purpose")
+
+
+def _column_violations(
+    label: str,
+    purpose: str | None,
     classes: Mapping[str, str | None],
     allowlist: Mapping[str, set[str]],
 ) -> Iterator[Violation]:
-    label = node_label(node)
-    meta = node.get("config", {}).get("meta") or {}
-    if not (node.get("config", {}).get("contract") or {}).get("enforced"):
-        yield Violation(label, None, "release without an enforced contract")
-    purpose = meta.get("purpose")
-    if not purpose:
-        yield Violation(label, None, "release without meta.purpose")
+    """No direct identifier, and only the columns the purpose's allowlist names."""
     for column, cls in classes.items():
         if cls == "direct_identifier":
             yield Violation(label, column, "direct_identifier in a release")
@@ -125,9 +127,6 @@ def _release_violations(
                 f"{cls} column in a release of purpose {purpose}, which has no allowlist",
             )
 
-    # Row-level releases: k counts every column but the k_exempt ones, and is tested over them.
-    yield from _row_level_violations(manifest, node, classes, label, meta)
-
 
 def k_exemption(column: Mapping[str, Any]) -> str | None:
     """config.meta.k_exempt: why a released column may be left out of the k class."""
@@ -135,12 +134,82 @@ def k_exemption(column: Mapping[str, Any]) -> str | None:
     return meta.get("k_exempt")
 
 
+def _exemptions(node: Mapping[str, Any]) -> dict[str, str]:
+    """column -> the k_exempt reason, for the columns of the node that give one."""
+    exempt = {}
+    for name, column in node["columns"].items():
+        reason = k_exemption(column)
+        if reason is not None:
+            exempt[name] = reason
+    return exempt
+
+
+def _exemption_violations(
+    label: str, classes: Mapping[str, str | None], exempt: Mapping[str, str]
+) -> Iterator[Violation]:
+    """A k_exempt column gives a reason and is not a quasi-identifier or sensitive; a pseudonym
+    column of a row-level release is k_exempt."""
+    for name, reason in sorted(exempt.items()):
+        if not str(reason).strip():
+            yield Violation(label, name, "k_exempt without a reason")
+        if classes.get(name) in ("quasi_identifier", "sensitive"):
+            yield Violation(label, name, f"a {classes[name]} column cannot be k_exempt")
+    for column in sorted(c for c, cls in classes.items() if cls == "pseudonym"):
+        if column not in exempt:
+            yield Violation(
+                label, column, "pseudonym column without k_exempt in a row-level release"
+            )
+
+
+def _quasi_identifier_violations(
+    manifest: Mapping[str, Any], node: Mapping[str, Any], label: str, counted: set[str]
+) -> Iterator[Violation]:
+    """meta.quasi_identifiers names exactly the counted columns, and a k_anonymous test runs
+    over them."""
+    declared = set((node.get("config", {}).get("meta") or {}).get("quasi_identifiers") or [])
+    for column in sorted(counted ^ declared):
+        yield Violation(
+            label,
+            column,
+            "meta.quasi_identifiers is not every column but the k_exempt ones "
+            f"(counted {sorted(counted)}, declared {sorted(declared)})",
+        )
+    tested = [
+        set(kw.get("quasi_identifiers") or [])
+        for kw in _tests_on(manifest, node["unique_id"], "k_anonymous")
+    ]
+    if counted not in tested:
+        yield Violation(label, None, f"no k_anonymous test over {sorted(counted)}")
+
+
+def _sensitive_violations(
+    manifest: Mapping[str, Any],
+    node: Mapping[str, Any],
+    label: str,
+    counted: set[str],
+    sensitive: list[str],
+) -> Iterator[Violation]:
+    """Each sensitive column is the declared sensitive attribute and l-diversity-tested over
+    the other counted columns."""
+    meta = node.get("config", {}).get("meta") or {}
+    l_tests = _tests_on(manifest, node["unique_id"], "l_diverse")
+    for column in sensitive:
+        if meta.get("sensitive_attribute") != column:
+            yield Violation(label, column, "sensitive column is not meta.sensitive_attribute")
+        others = counted - {column}
+        if not any(
+            kw.get("sensitive_column") == column
+            and set(kw.get("quasi_identifiers") or []) == others
+            for kw in l_tests
+        ):
+            yield Violation(label, column, f"no l_diverse test of {column} over {sorted(others)}")
+
+
 def _row_level_violations(
     manifest: Mapping[str, Any],
     node: Mapping[str, Any],
     classes: Mapping[str, str | None],
     label: str,
-    meta: Mapping[str, Any],
 ) -> Iterator[Violation]:
     """Every column of a row-level release (one with a pseudonym or a quasi-identifier) is in
     its k class unless meta.k_exempt gives the reason; meta.quasi_identifiers names exactly the
@@ -148,47 +217,26 @@ def _row_level_violations(
     the sensitive attribute."""
     if not any(cls in ("pseudonym", "quasi_identifier") for cls in classes.values()):
         return
-    exempt = {}
-    for name, column in node["columns"].items():
-        reason = k_exemption(column)
-        if reason is not None:
-            exempt[name] = reason
-            if not str(reason).strip():
-                yield Violation(label, name, "k_exempt without a reason")
-            if classes.get(name) in ("quasi_identifier", "sensitive"):
-                yield Violation(label, name, f"a {classes[name]} column cannot be k_exempt")
+    exempt = _exemptions(node)
     counted = {c for c in classes if c not in exempt}
-    for column in sorted(c for c, cls in classes.items() if cls == "pseudonym"):
-        if column in counted:
-            yield Violation(
-                label, column, "pseudonym column without k_exempt in a row-level release"
-            )
-    declared = set(meta.get("quasi_identifiers") or [])
-    if counted != declared:
-        for column in sorted(counted ^ declared):
-            yield Violation(
-                label,
-                column,
-                "meta.quasi_identifiers is not every column but the k_exempt ones "
-                f"(counted {sorted(counted)}, declared {sorted(declared)})",
-            )
-    tested = [
-        set(kw.get("quasi_identifiers") or [])
-        for kw in _tests_on(manifest, node["unique_id"], "k_anonymous")
-    ]
-    if counted not in tested:
-        yield Violation(label, None, f"no k_anonymous test over {sorted(counted)}")
-    for column in sorted(c for c, cls in classes.items() if cls == "sensitive"):
-        if meta.get("sensitive_attribute") != column:
-            yield Violation(label, column, "sensitive column is not meta.sensitive_attribute")
-        others = counted - {column}
-        l_tests = _tests_on(manifest, node["unique_id"], "l_diverse")
-        if not any(
-            kw.get("sensitive_column") == column
-            and set(kw.get("quasi_identifiers") or []) == others
-            for kw in l_tests
-        ):
-            yield Violation(label, column, f"no l_diverse test of {column} over {sorted(others)}")
+    sensitive = sorted(c for c, cls in classes.items() if cls == "sensitive")
+    yield from _exemption_violations(label, classes, exempt)
+    yield from _quasi_identifier_violations(manifest, node, label, counted)
+    yield from _sensitive_violations(manifest, node, label, counted, sensitive)
+
+
+def _release_violations(
+    manifest: Mapping[str, Any],
+    node: Mapping[str, Any],
+    classes: Mapping[str, str | None],
+    allowlist: Mapping[str, set[str]],
+) -> Iterator[Violation]:
+    label = node_label(node)
+    purpose = (node.get("config", {}).get("meta") or {}).get("purpose")
+    yield from _declaration_violations(label, node)
+    yield from _column_violations(label, purpose, classes, allowlist)
+    # Row-level releases: k counts every column but the k_exempt ones, and is tested over them.
+    yield from _row_level_violations(manifest, node, classes, label)
 
 
 def check_manifest(

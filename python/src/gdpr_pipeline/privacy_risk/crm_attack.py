@@ -17,9 +17,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
+
+from gdpr_pipeline.core.warehouse import in_memory
 
 RELEASE_COLUMNS = (
     "age_band",
@@ -44,7 +45,7 @@ def _read(raw_dir: Path, name: str) -> pd.DataFrame:
     for suffix, reader in ((".csv", "read_csv"), (".parquet", "read_parquet")):
         path = raw_dir / f"{name}{suffix}"
         if path.exists():
-            with duckdb.connect() as con:
+            with in_memory() as con:
                 return con.execute(f"select * from {reader}(?)", [str(path)]).df()
     raise FileNotFoundError(f"{raw_dir}: no {name}.csv or {name}.parquet")
 

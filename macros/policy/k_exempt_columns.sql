@@ -9,7 +9,9 @@
     {%- for node in graph.nodes.values() -%}
         {%- if node.resource_type == 'model' and node.name == model_name and node.version == node.latest_version -%}
             {%- for column in node.columns.values() -%}
-                {%- set reason = (column.config.meta if column.config is defined and column.config.meta else column.meta or {}).get('k_exempt') -%}
+                {%- set column_meta = column.config.meta
+                    if column.config is defined and column.config.meta else column.meta or {} -%}
+                {%- set reason = column_meta.get('k_exempt') -%}
                 {%- if reason -%}
                     {%- do parts.append(column.name ~ ': ' ~ reason) -%}
                 {%- endif -%}
