@@ -326,10 +326,7 @@ def test_subject_report_of_an_included_subject(case: Case) -> None:
         assert entry["retention"]["data_used_from"] == (
             as_of - dt.timedelta(days=retention[purpose])
         ).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    assert set(by_purpose["model_training"]["in_released_views"]) == {
-        "ml_training_set_v1",
-        "ml_training_set_v2",
-    }
+    assert set(by_purpose["model_training"]["in_released_views"]) == {"ml_training_set_v3"}
     assert by_purpose["marketing"]["in_released_views"] == ["marketing_audience_v1"]
     assert by_purpose["model_training"]["pseudonym_matches_vault"] is True
     (model,) = [m for m in report["models"] if m["model_id"] == case.model_before.name]

@@ -67,3 +67,14 @@ def rows(
     cursor = con.execute(sql, params or [])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def rows_if_present(
+    con: duckdb.DuckDBPyConnection, table: str, sql: str, params: list[Any] | None = None
+) -> list[dict[str, Any]]:
+    """A query's rows, or none when `table` was not built (some relations are built by one
+    engine only, e.g. anonymeter's risks on DuckDB)."""
+    present = con.execute(
+        "select count(*) from information_schema.tables where table_name = ?", [table]
+    ).fetchone()
+    return rows(con, sql, params) if present and present[0] else []

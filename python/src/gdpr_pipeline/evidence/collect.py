@@ -42,7 +42,7 @@ from gdpr_pipeline.core.jsonenc import jsonable, utc_now
 from gdpr_pipeline.core.paths import Paths
 from gdpr_pipeline.core.raw_files import raw_row_counts
 from gdpr_pipeline.core.registry import purpose_columns, purposes
-from gdpr_pipeline.core.warehouse import open_analytics, rows
+from gdpr_pipeline.core.warehouse import open_analytics, rows, rows_if_present
 from gdpr_pipeline.evidence.render import render
 from gdpr_pipeline.ml.registry import latest_model
 from gdpr_pipeline.policy import CLASSES as PERSONAL_DATA_CLASSES
@@ -130,6 +130,11 @@ def _analytics_facts(paths: Paths) -> dict[str, Any]:
                 rows(con, "select * from release_privacy_report order by release_name")
             ),
             "funnel": jsonable(rows(con, "select * from release_funnel order by purpose")),
+            "privacy_risk": jsonable(
+                rows_if_present(
+                    con, "release_privacy_risk", "select * from release_privacy_risk order by risk"
+                )
+            ),
         }
 
 
@@ -578,6 +583,7 @@ def collect(
         "funnel": funnel,
         "privacy": {
             "releases": analytics.get("privacy_report", []),
+            "risks": analytics.get("privacy_risk", []),
             "quarantine": vault["quarantine"],
             "erasures": {
                 "requests_applied": (
