@@ -20,6 +20,10 @@ EXACT = [
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    # Run after the risk model, never beside it: dbt runs two threads in one process, and two
+    # models importing scikit-learn and anonymeter at once can make Python hand one of them a
+    # partially initialised polars (its import-deadlock avoidance). The ref only orders them.
+    dbt.ref("int_ml_training_privacy_risk")
     limit = int(dbt.config.get("utility_sample_rows"))
     released = (
         dbt.ref("int_ml_training_released").order("subject_pseudonym").limit(limit)
