@@ -2,11 +2,11 @@
 
 Each build appends a draw for every closed month that has none yet (and for the months named
 in dp_renoise_periods); stored draws are never changed, so a published month stays as it was.
-The draws come from OpenDP's samplers (gdpr_pipeline.dp), never from SQL. The model is
-incremental with full_refresh: false, so `dbt build --full-refresh` keeps every draw.
+The draws come from OpenDP's samplers (gdpr_pipeline.dp.mechanism), never from SQL. The model
+is incremental with full_refresh: false, so `dbt build --full-refresh` keeps every draw.
 """
 
-from gdpr_pipeline.dp import draws_for_build
+from gdpr_pipeline.dp.mechanism import draws_for_build
 
 
 def model(dbt, session):

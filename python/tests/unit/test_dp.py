@@ -1,4 +1,4 @@
-"""The differential-privacy step (gdpr_pipeline.dp), through the code path the dbt model runs.
+"""The differential-privacy step (gdpr_pipeline.dp.mechanism), through the dbt model's code path.
 
 The noise is OpenDP's; what is ours is the calibration (sensitivity from the contribution
 bounds, epsilon split over three measures), the freezing of months and the budget. The
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gdpr_pipeline import dp
+from gdpr_pipeline.dp import mechanism as dp
 
 MECHANISM = dp.Mechanism(
     epsilon_per_period=1.0, max_purchases_per_cell=3, max_amount_eur=200, max_cells_per_subject=2

@@ -40,6 +40,7 @@ from gdpr_pipeline.audit import (
     verify_records,
 )
 from gdpr_pipeline.core.dbt import run_dbt, upstream
+from gdpr_pipeline.dp import evidence as dp_evidence
 from gdpr_pipeline.policy import CLASSES as PERSONAL_DATA_CLASSES
 from gdpr_pipeline.core.paths import Paths
 from gdpr_pipeline.core.raw_files import raw_row_counts
@@ -536,6 +537,9 @@ def collect(
                 ],
             },
         },
+        "differential_privacy": dp_evidence.facts(
+            paths, _dbt_project_var(paths, "governance_count_rounding")
+        ),
         "model_card": card,
         "model_dir": str(model_dir) if model_dir else None,
         "lineage": {**_lineage(manifest, nodes, docs), "docs_error": docs_error},

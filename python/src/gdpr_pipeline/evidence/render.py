@@ -12,6 +12,8 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
+from gdpr_pipeline.dp import evidence as dp_evidence
+
 STATUS_CLASS = {
     "success": "ok",
     "pass": "ok",
@@ -97,6 +99,7 @@ SECTIONS = (
     ("art30", "Art. 30 record"),
     ("funnel", "Funnel"),
     ("privacy", "Privacy safeguards"),
+    (dp_evidence.SECTION_ID, dp_evidence.SECTION_TITLE),
     ("tests", "Tests"),
     ("model-card", "Model card"),
     ("lineage", "Lineage"),
@@ -779,6 +782,7 @@ def render(data: dict[str, Any], *, prefix: str = "", card_href: str = "") -> st
             _art30_section(data, links),
             _funnel_section(data),
             _privacy_section(data, links),
+            dp_evidence.section(data),
             _tests_section(data, links),
             _model_card_section(data, links, card_href),
             _lineage_section(data, links),
