@@ -15,7 +15,8 @@ final as (
     select
         'analytics' as purpose,
         '{{ invocation_id }}' as dbt_invocation_id,
-        '{{ var("dp_renoise_periods", []) | join(",") }}' as renoise_periods,
+        {%- set renoise = var('dp_renoise_periods', []) %}
+        '{{ renoise if renoise is string else renoise | join(",") }}' as renoise_periods,
         cast({{ var('dp_epsilon_per_period') }} as double) as epsilon_per_period,
         cast({{ var('dp_epsilon_cap') }} as double) as epsilon_cap,
         cast({{ var('dp_max_purchases_per_cell') }} as integer) as max_purchases_per_cell,

@@ -14,6 +14,14 @@ parameters as (
 
 ),
 
+categories as (
+
+    {%- for category in var('dp_categories') %}
+    select '{{ category }}' as category{{ " union all" if not loop.last }}
+    {%- endfor %}
+
+),
+
 eligible as (
 
     select subject_id
@@ -56,9 +64,7 @@ purchases as (
         and purchases.purchased_at < parameters.as_of
         and purchases.purchased_at >= cast(parameters.first_period as timestamp)
         and cast(date_trunc('month', purchases.purchased_at) as date) <= parameters.last_period
-        and purchases.category in (
-            {%- for category in var('dp_categories') %}'{{ category }}'{{ ", " if not loop.last }}{% endfor -%}
-        )
+        and purchases.category in (select category from categories)
         and purchases.subject_id in (select subject_id from eligible_subjects)
 
 ),
@@ -121,12 +127,19 @@ bounded as (
 
 ),
 
+digits as (
+
+    select 0 as n union all select 1 union all select 2 union all select 3 union all select 4
+    union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
+
+),
+
 month_offsets as (
 
     select units.n + 10 * tens.n + 100 * hundreds.n as n
-    from (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as units (n)
-    cross join (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as tens (n)
-    cross join (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as hundreds (n)
+    from digits as units
+    cross join digits as tens
+    cross join digits as hundreds
 
 ),
 
@@ -151,13 +164,7 @@ public_cells as (
         union
         select 'Other' as country_group
     ) as groups
-    cross join (
-        select category from (values
-            {%- for category in var('dp_categories') %}
-            ('{{ category }}'){{ "," if not loop.last }}
-            {%- endfor %}
-        ) as listed (category)
-    ) as categories
+    cross join categories
 
 ),
 
