@@ -15,7 +15,7 @@ final as (
     select
         'analytics' as purpose,
         '{{ invocation_id }}' as dbt_invocation_id,
-        {%- set renoise = var('dp_renoise_periods', []) %}
+        {% set renoise = var('dp_renoise_periods', []) -%}
         '{{ renoise if renoise is string else renoise | join(",") }}' as renoise_periods,
         cast({{ var('dp_epsilon_per_period') }} as double) as epsilon_per_period,
         cast({{ var('dp_epsilon_cap') }} as double) as epsilon_cap,
@@ -24,7 +24,7 @@ final as (
         cast({{ var('dp_max_cells_per_subject') }} as integer) as max_cells_per_subject,
         cast({{ var('dp_threshold') }} as integer) as threshold,
         {#- The closed months wholly inside the retention window: the month holding the
-            window's start may be partial, the month holding as_of is still open. -#}
+            window's start may be partial, the month holding as_of is still open. #}
         {{ add_months("date_trunc('month', " ~ add_days(as_of(), '-retention.retention_days') ~ ")", 1) }} as first_period,
         {{ add_months("date_trunc('month', " ~ as_of() ~ ")", -1) }} as last_period,
         {{ as_of() }} as as_of
