@@ -169,7 +169,7 @@ def test_dp_section_shows_the_settings_and_the_ledger_of_the_vault(evidence: Evi
         ledger = con.execute("select period, epsilon from privacy.dp_budget_ledger").fetchall()
     assert len(dp["ledger"]) == len(ledger) > 0
     assert dp["parameters"]["epsilon_per_period"] == 1.0
-    assert dp["parameters"]["max_cells_per_subject"] == 2
+    assert dp["parameters"]["max_cells_per_subject"] == 3
     assert dp["governance_counts"] == "rounded to the nearest 10"
     html = evidence.result.html.read_text()
     assert "Privacy budget ledger" in html and "OpenDP" in html
