@@ -497,7 +497,8 @@ def subject_report(paths: Paths, subject_id: str) -> dict[str, Any]:
                     view["subject_present"] = None
                     view["note"] = (
                         "aggregates only, no row per subject; the subject's purchases in the "
-                        "retention window count towards cells of at least k subjects"
+                        "retention window count, up to the contribution bounds, towards "
+                        "differentially private (noisy) cells of closed months"
                         if eligibility.get("is_eligible") and in_window
                         else "aggregates only; none of the subject's data is in them"
                     )
