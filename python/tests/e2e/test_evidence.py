@@ -277,6 +277,13 @@ def test_evidence_page_renders_every_section_without_console_errors(
     for purpose in purposes:
         assert page.locator(f"#funnel-{purpose} rect").count() >= 3
     assert page.locator("#tests tbody tr").count() == len(evidence.data["tests"])
+    # Every test row leads with its status badge, in a status cell.
+    assert page.locator("#tests td.status > .badge").count() == len(evidence.data["tests"])
+    # The stylesheet (templates/evidence.css, inlined) applies under the page's CSP.
+    badge_background = (
+        "getComputedStyle(document.querySelector('#audit .badge.ok')).backgroundColor"
+    )
+    assert page.evaluate(badge_background) == "rgb(227, 244, 234)"  # --okbg
     assert page.locator("#art30 .activity").count() == 3
     assert evidence.model.model_id in page.locator("#model-card").inner_text()
     assert "intact" in page.locator("#audit").inner_text()

@@ -3,13 +3,12 @@ settings as the last build applied them, the budget ledger, and the measured uti
 
 `facts` reads the vault read-only (the ledger and the build's parameters: aggregates and
 settings, nothing about a person) and `bench/dp_results.json` (one measurement at 1M
-subjects); `section` renders them as one HTML section of the evidence page.
+subjects); the template `evidence/templates/sections/differential-privacy.html` renders them.
 """
 
 from __future__ import annotations
 
 import json
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,6 @@ import duckdb
 from gdpr_pipeline.audit import jsonable
 from gdpr_pipeline.core.paths import Paths
 
-SECTION_ID = "differential-privacy"
-SECTION_TITLE = "Differential privacy"
 RESULTS = Path("bench") / "dp_results.json"
 
 PLAIN_WORDS = [
@@ -82,91 +79,3 @@ def facts(paths: Paths, governance_rounding: Any = None) -> dict[str, Any]:
     except duckdb.Error:  # a vault built before the DP step, or busy
         pass
     return data
-
-
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _v(value: Any) -> str:
-    return escape("n/a" if value is None else str(value))
-
-
-def section(data: dict[str, Any]) -> str:
-    dp = data.get("differential_privacy") or {}
-    words = "".join(f"<p>{escape(p)}</p>" for p in dp.get("plain_words", []))
-    p = dp.get("parameters") or {}
-    ledger = dp.get("ledger") or []
-    spent = ledger[-1]["epsilon_spent_total"] if ledger else 0.0
-    settings = _table(
-        ["Setting", "Value", "var"],
-        [
-            [
-                "epsilon per month (delta = 0: pure DP)",
-                _v(p.get("epsilon_per_period")),
-                "dp_epsilon_per_period",
-            ],
-            ["lifetime cap per person (analytics)", _v(p.get("epsilon_cap")), "dp_epsilon_cap"],
-            ["epsilon spent so far", f"{spent:g}", "ledger"],
-            [
-                "cells per person per month, at most",
-                _v(p.get("max_cells_per_subject")),
-                "dp_max_cells_per_subject",
-            ],
-            [
-                "purchases per person per cell, at most",
-                _v(p.get("max_purchases_per_cell")),
-                "dp_max_purchases_per_cell",
-            ],
-            [
-                "amount per purchase, clamped to [0, U] EUR",
-                _v(p.get("max_amount_eur")),
-                "dp_max_amount_eur",
-            ],
-            ["threshold on the noisy subject count", _v(p.get("threshold")), "dp_threshold"],
-            [
-                "governance counts in analytics.duckdb",
-                _v(dp.get("governance_counts")),
-                "governance_count_rounding",
-            ],
-        ],
-    )
-    mechanism = escape(ledger[-1]["mechanism"]) if ledger else "not run yet"
-    rows = [
-        [
-            _v(r["purpose"]),
-            _v(str(r["period"])[:7]),
-            f"{r['epsilon']:.4g}",
-            f"{r['delta']:g}",
-            "re-noised" if r["is_renoise"] else "first release",
-            f"<code>{_v(r['dbt_invocation_id'])}</code>",
-            f"{r['epsilon_spent_total']:.4g}",
-        ]
-        for r in ledger
-    ]
-    ledger_html = (
-        _table(
-            ["Purpose", "Period", "epsilon", "delta", "Kind", "dbt invocation", "Total spent"], rows
-        )
-        if rows
-        else "<p>No period has been published yet.</p>"
-    )
-    utility = dp.get("utility")
-    if utility:
-        u = utility.get("utility", {})
-        utility_html = (
-            f"<p>Measured once at {utility.get('subjects', 0):,} subjects: the published "
-            "monthly totals per country group differ from the exact totals by "
-            f"{100 * u.get('mre_revenue_eur_vs_exact', 0):.1f}% (revenue) and "
-            f"{100 * u.get('mre_purchases_vs_exact', 0):.1f}% (purchases) on average "
-            "(docs/benchmarks.md). Small groups are noisier than large ones.</p>"
-        )
-    else:
-        utility_html = "<p>No utility measurement (bench/dp_results.json) is available.</p>"
-    return (
-        f'<section id="{SECTION_ID}"><h2>{SECTION_TITLE}: the analytics release is noisy</h2>'
-        f"{words}<h3>Mechanism and settings</h3><p><code>{mechanism}</code></p>{settings}"
-        f"<h3>Privacy budget ledger</h3>{ledger_html}<h3>Utility</h3>{utility_html}</section>"
-    )

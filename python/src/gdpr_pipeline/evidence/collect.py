@@ -40,10 +40,10 @@ from gdpr_pipeline.audit import (
     verify_records,
 )
 from gdpr_pipeline.core.dbt import run_dbt, upstream
-from gdpr_pipeline.dp import evidence as dp_evidence
-from gdpr_pipeline.policy import CLASSES as PERSONAL_DATA_CLASSES
 from gdpr_pipeline.core.paths import Paths
 from gdpr_pipeline.core.raw_files import raw_row_counts
+from gdpr_pipeline.dp import evidence as dp_evidence
+from gdpr_pipeline.policy import CLASSES as PERSONAL_DATA_CLASSES
 
 __all__ = [
     "AuditTrailError",

@@ -29,6 +29,7 @@ from sklearn.preprocessing import OneHotEncoder
 
 from gdpr_pipeline.core.dbt import upstream
 from gdpr_pipeline.core.paths import Paths
+from gdpr_pipeline.ml.card import render_markdown
 
 VIEW = "ml_training_set"
 LABEL = "has_purchase_next_90d"
@@ -228,48 +229,10 @@ def train(paths: Paths, *, seed: int = 42, test_size: float = 0.25) -> TrainResu
         "limitations": LIMITATIONS,
     }
     (model_dir / "model_card.json").write_text(json.dumps(card, indent=2, default=str) + "\n")
-    (model_dir / "model_card.md").write_text(render_card_markdown(card))
+    (model_dir / "model_card.md").write_text(render_markdown(card))
     latest = paths.models / "LATEST"
     latest.write_text(model_id + "\n")
     return TrainResult(model_id=model_id, model_dir=model_dir, card=card)
-
-
-def render_card_markdown(card: dict[str, Any]) -> str:
-    p, m = card["provenance"], card["metrics"]
-    lines = [
-        f"# Model card: {card['model_id']}",
-        "",
-        f"**Task.** {card['task']}. **Algorithm.** {card['algorithm']}.",
-        "",
-        "## Data provenance",
-        f"- View: `{p['view']}` version {p['version']} (`{p['relation']}`) in `{p['database']}`",
-        f"- dbt invocation: `{p['dbt_invocation_id']}` (dbt {p['dbt_version']}), as_of {p['as_of']}",
-        f"- Key id: `{p['key_id']}`; pseudonym domain `{p['pseudonym_domain']}`",
-        f"- Rows: {p['rows']}; fingerprint `{p['data_fingerprint_sha256']}`",
-        f"- Training pseudonyms: {p['training_subjects']} (sha256 `{p['training_pseudonyms_sha256']}`)",
-        "",
-        "## Purpose and lawful basis",
-        f"- {card['purpose']['purpose']}: {card['purpose']['description']} "
-        f"(lawful basis: {card['purpose']['lawful_basis']}, retention {card['purpose']['retention_days']} days)",
-        "",
-        "## Metrics (held-out split)",
-        "| | ROC AUC | accuracy |",
-        "|---|---|---|",
-        f"| model | {m['model']['roc_auc']} | {m['model']['accuracy']} |",
-        f"| baseline ({m['baseline']['name']}) | {m['baseline']['roc_auc']} | {m['baseline']['accuracy']} |",
-        f"Held out {m['held_out_rows']} of {m['held_out_rows'] + m['training_rows']} rows; positive rate {m['positive_rate']}.",
-        "",
-        "## Preparation steps (dbt lineage)",
-        *[
-            f"{i}. `{s['name']}` ({s['type']}): {s['does']}"
-            for i, s in enumerate(card["preparation_steps"], 1)
-        ],
-        "",
-        "## Known limitations",
-        *[f"- {text}" for text in card["limitations"]],
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def as_dict(result: TrainResult) -> dict[str, Any]:
