@@ -16,9 +16,9 @@ parameters as (
 
 categories as (
 
-    {%- for category in var('dp_categories') %}
-    select '{{ category }}' as category{{ " union all" if not loop.last }}
-    {%- endfor %}
+    {%- set categories = [] %}
+    {%- for category in var('dp_categories') %}{% do categories.append("'" ~ category ~ "'") %}{% endfor %}
+    select {{ rows_of(categories) }} as category
 
 ),
 
@@ -127,28 +127,24 @@ bounded as (
 
 ),
 
-digits as (
-
-    select 0 as n union all select 1 union all select 2 union all select 3 union all select 4
-    union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
-
-),
-
-month_offsets as (
-
-    select units.n + 10 * tens.n + 100 * hundreds.n as n
-    from digits as units
-    cross join digits as tens
-    cross join digits as hundreds
-
-),
-
 months as (
 
-    select {{ add_months('parameters.first_period', 'month_offsets.n') }} as purchase_month
-    from month_offsets
-    cross join parameters
-    where {{ add_months('parameters.first_period', 'month_offsets.n') }} <= parameters.last_period
+    select cast(purchase_month as date) as purchase_month
+    from (
+        select {{ month_series('first_period', 'last_period') }} as purchase_month
+        from parameters
+        where first_period <= last_period
+    ) as series
+
+),
+
+groups as (
+
+    {#- The seed's country groups and Other (a country the seed does not list). #}
+    select distinct coalesce(country_groups.country_group, other.country_group) as country_group
+    from country_groups
+    full outer join (select 'Other' as country_group) as other
+        on country_groups.country_group = other.country_group
 
 ),
 
@@ -159,11 +155,7 @@ public_cells as (
         groups.country_group,
         categories.category
     from months
-    cross join (
-        select distinct country_group from country_groups
-        union
-        select 'Other' as country_group
-    ) as groups
+    cross join groups
     cross join categories
 
 ),
