@@ -4,7 +4,9 @@
 {% macro round_count(column) -%}
     {%- set step = var('governance_count_rounding') | int -%}
     {%- if step < 1 -%}
-        {{ exceptions.raise_compiler_error("var governance_count_rounding must be a whole number of at least 1, got " ~ var('governance_count_rounding')) }}
+        {{ exceptions.raise_compiler_error(
+            "var governance_count_rounding must be a whole number of at least 1, got "
+            ~ var('governance_count_rounding')) }}
     {%- endif -%}
     cast(round({{ column }} / {{ step }}.0) * {{ step }} as bigint)
 {%- endmacro %}

@@ -2,6 +2,8 @@
     on request), with the epsilon and delta it spent, the dbt invocation that drew it, and the
     running total per purpose against the cap. Derived from the append-only draw store, so it
     keeps every spend, re-noisings included. -#}
+{%- set draw_store = 'dp_analytics_cells_noised_on_spark' if target.type == 'spark'
+    else 'dp_analytics_cells_noised' -%}
 
 with
 
@@ -18,13 +20,16 @@ draws as (
         dbt_invocation_id,
         as_of,
         noised_at
-    from {{ ref('dp_analytics_cells_noised_on_spark' if target.type == 'spark' else 'dp_analytics_cells_noised') }}
+    from {{ ref(draw_store) }}
 
 ),
 
 parameters as (
 
-    select purpose, epsilon_cap from {{ ref('int_dp_release_parameters') }}
+    select
+        purpose,
+        epsilon_cap
+    from {{ ref('int_dp_release_parameters') }}
 
 ),
 

@@ -17,7 +17,9 @@ parameters as (
 categories as (
 
     {%- set categories = [] %}
-    {%- for category in var('dp_categories') %}{% do categories.append("'" ~ category ~ "'") %}{% endfor %}
+    {%- for category in var('dp_categories') %}
+    {%- do categories.append("'" ~ category ~ "'") %}
+    {%- endfor %}
     select {{ rows_of(categories) }} as category
 
 ),
@@ -60,22 +62,23 @@ purchases as (
         purchases.purchased_at
     from {{ ref('int_purchases_classified') }} as purchases
     cross join parameters
-    where purchases.rejection_reason is null
+    where
+        purchases.rejection_reason is null
         and purchases.purchased_at < parameters.as_of
         and purchases.purchased_at >= cast(parameters.first_period as timestamp)
         and cast(date_trunc('month', purchases.purchased_at) as date) <= parameters.last_period
-        and purchases.category in (select category from categories)
-        and purchases.subject_id in (select subject_id from eligible_subjects)
+        and purchases.category in (select categories.category from categories)
+        and purchases.subject_id in (select eligible_subjects.subject_id from eligible_subjects)
 
 ),
 
 purchases_ranked as (
 
     select
-        purchases.*,
+        *,
         row_number() over (
-            partition by purchases.subject_id, purchases.purchase_month, purchases.category
-            order by purchases.purchased_at, purchases.purchase_id
+            partition by subject_id, purchase_month, category
+            order by purchased_at, purchase_id
         ) as purchase_rank
     from purchases
 
@@ -88,7 +91,13 @@ subject_cells as (
         purchases_ranked.purchase_month,
         purchases_ranked.category,
         count(*) as purchases,
-        sum(cast(round(least(greatest(purchases_ranked.amount_eur, 0), parameters.max_amount_eur) * 100) as bigint)) as revenue_cents,
+        sum(
+            cast(
+                round(
+                    least(greatest(purchases_ranked.amount_eur, 0), parameters.max_amount_eur) * 100
+                ) as bigint
+            )
+        ) as revenue_cents,
         min(purchases_ranked.purchased_at) as first_purchased_at
     from purchases_ranked
     cross join parameters
@@ -100,10 +109,10 @@ subject_cells as (
 subject_cells_ranked as (
 
     select
-        subject_cells.*,
+        *,
         row_number() over (
-            partition by subject_cells.subject_id, subject_cells.purchase_month
-            order by subject_cells.first_purchased_at, subject_cells.category
+            partition by subject_id, purchase_month
+            order by first_purchased_at, category
         ) as cell_rank
     from subject_cells
 
@@ -127,14 +136,24 @@ bounded as (
 
 ),
 
+month_starts as (
+
+    select {{ month_series('first_period', 'last_period') }} as purchase_month
+    from parameters
+    where first_period <= last_period
+
+),
+
 months as (
 
     select cast(purchase_month as date) as purchase_month
-    from (
-        select {{ month_series('first_period', 'last_period') }} as purchase_month
-        from parameters
-        where first_period <= last_period
-    ) as series
+    from month_starts
+
+),
+
+other as (
+
+    select 'Other' as country_group
 
 ),
 
@@ -143,7 +162,7 @@ groups as (
     {#- The seed's country groups and Other (a country the seed does not list). #}
     select distinct coalesce(country_groups.country_group, other.country_group) as country_group
     from country_groups
-    full outer join (select 'Other' as country_group) as other
+    full outer join other
         on country_groups.country_group = other.country_group
 
 ),
@@ -171,9 +190,10 @@ final as (
         cast(coalesce(bounded.revenue_cents, 0) as bigint) as revenue_cents
     from public_cells
     left join bounded
-        on public_cells.purchase_month = bounded.purchase_month
-        and public_cells.country_group = bounded.country_group
-        and public_cells.category = bounded.category
+        on
+            public_cells.purchase_month = bounded.purchase_month
+            and public_cells.country_group = bounded.country_group
+            and public_cells.category = bounded.category
 
 )
 

@@ -19,35 +19,36 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import secrets
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
+from gdpr_pipeline.core.dbt import cli_executable, dbt_command, dbt_env
+from gdpr_pipeline.core.paths import find_project_root
+from gdpr_pipeline.core.warehouse import open_database
 from gdpr_pipeline.rights import request_erasure
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = find_project_root(Path(__file__).resolve().parent)
 AS_OF = "2026-11-01 00:00:00"
 CELLS = ["purchase_month", "country_group", "category"]
 
 
 def build(work: Path, key: str) -> float:
-    env = {
-        **os.environ,
-        "DO_NOT_TRACK": "1",
-        "DBT_PROFILES_DIR": str(ROOT),
-        "GDPR_WAREHOUSE_DIR": str(work / "warehouse"),
-        "DBT_ENV_SECRET_PSEUDONYM_KEY": key,
-    }
+    env = dbt_env(
+        ROOT,
+        {"GDPR_WAREHOUSE_DIR": str(work / "warehouse"), "DBT_ENV_SECRET_PSEUDONYM_KEY": key},
+        isolated=True,
+    )
     started = dt.datetime.now()
-    dbt_vars = json.dumps({"raw_dir": str(work / "raw"), "as_of": AS_OF})
-    command = [str(Path(sys.executable).with_name("dbt")), "build", "--vars", dbt_vars]
-    command += ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    command = dbt_command(
+        ["build"],
+        dbt_vars={"raw_dir": str(work / "raw"), "as_of": AS_OF},
+        target_path=work / "target",
+        log_path=work / "logs",
+    )
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(done.stdout[-4000:] + done.stderr[-2000:])
@@ -55,7 +56,7 @@ def build(work: Path, key: str) -> float:
 
 
 def query(path: Path, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(path), read_only=True) as con:
+    with open_database(path) as con:
         return con.execute(sql).df()
 
 
@@ -158,8 +159,14 @@ def main() -> None:
     args = parser.parse_args()
     raw = args.work / "raw"
     if not raw.exists():
-        gdpr = str(Path(sys.executable).with_name("gdpr-pipeline"))
-        command = [gdpr, "generate", "--subjects", str(args.subjects), "--out", str(raw)]
+        command = [
+            cli_executable(),
+            "generate",
+            "--subjects",
+            str(args.subjects),
+            "--out",
+            str(raw),
+        ]
         subprocess.run([*command, "--format", args.format, "--seed", "42"], check=True)
     shutil.rmtree(args.work / "warehouse", ignore_errors=True)  # a fresh draw store
     key = secrets.token_hex(32)

@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from playwright.sync_api import sync_playwright
 from typer.testing import CliRunner
 
 from conftest import PLANTED_KEY, Build, make_build
@@ -235,8 +236,6 @@ def test_earlier_runs_are_kept_and_their_heads_checked(
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
     assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run `make browser`"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

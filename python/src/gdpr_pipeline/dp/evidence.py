@@ -14,8 +14,9 @@ from typing import Any
 
 import duckdb
 
-from gdpr_pipeline.audit import jsonable
+from gdpr_pipeline.core.jsonenc import jsonable
 from gdpr_pipeline.core.paths import Paths
+from gdpr_pipeline.core.warehouse import WarehouseMissing, open_vault, rows
 
 RESULTS = Path("bench") / "dp_results.json"
 
@@ -44,12 +45,6 @@ PLAIN_WORDS = [
 ]
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    cursor = con.execute(sql)
-    names = [d[0] for d in cursor.description]
-    return [{k: jsonable(v) for k, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
-
-
 def facts(paths: Paths, governance_rounding: Any = None) -> dict[str, Any]:
     """The mechanism, the last build's settings and the ledger (empty when not built)."""
     data: dict[str, Any] = {
@@ -67,15 +62,17 @@ def facts(paths: Paths, governance_rounding: Any = None) -> dict[str, Any]:
     if not paths.vault_db.exists():
         return data
     try:
-        with duckdb.connect(str(paths.vault_db), read_only=True) as con:
-            parameters = _rows(con, "select * from privacy.int_dp_release_parameters")
+        with open_vault(paths) as con:
+            parameters = jsonable(rows(con, "select * from privacy.int_dp_release_parameters"))
             data["parameters"] = parameters[0] if parameters else None
-            data["ledger"] = _rows(
-                con,
-                "select purpose, period, epsilon, delta, is_renoise, dbt_invocation_id, "
-                "noised_at, epsilon_spent_total, mechanism from privacy.dp_budget_ledger "
-                "order by noised_at, period",
+            data["ledger"] = jsonable(
+                rows(
+                    con,
+                    "select purpose, period, epsilon, delta, is_renoise, dbt_invocation_id, "
+                    "noised_at, epsilon_spent_total, mechanism from privacy.dp_budget_ledger "
+                    "order by noised_at, period",
+                )
             )
-    except duckdb.Error:  # a vault built before the DP step, or busy
+    except (WarehouseMissing, duckdb.Error):  # a vault built before the DP step, or busy
         pass
     return data
