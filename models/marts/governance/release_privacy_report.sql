@@ -21,12 +21,13 @@ marketing_audience as (
 ),
 
 analytics_cells as (
-
+    {#- The differentially private release: the cells of every published month, and those
+        whose noisy subject count reached the threshold (docs/policy.md, section 7). #}
     select
         count(*) as cells,
-        count(case when subjects >= {{ var('k_min') }} then 1 end) as released_cells,
-        min(case when subjects >= {{ var('k_min') }} then subjects end) as smallest_released_cell
-    from {{ ref('int_purchases_aggregated_to_monthly_cells') }}
+        count(case when noisy_subjects >= threshold then 1 end) as released_cells,
+        min(case when noisy_subjects >= threshold then noisy_subjects end) as smallest_released_cell
+    from {{ ref('dp_analytics_cells_latest') }}
 
 ),
 

@@ -44,6 +44,7 @@ SECTIONS = {
     "art30": "Record of processing activities",
     "funnel": "Rows from raw data to release",
     "privacy": "Privacy safeguards observed",
+    "differential-privacy": "Differential privacy",
     "tests": "Tests of this run",
     "model-card": "Model card",
     "lineage": "Lineage",
@@ -177,6 +178,19 @@ def test_funnel_privacy_and_quarantine_match_the_warehouse(evidence: Evidence) -
     assert sum(r["rows"] for r in data["privacy"]["quarantine"]) == quarantined > 0
     assert data["privacy"]["erasures"]["tests"]
     assert all(t["status"] == "pass" for t in data["privacy"]["erasures"]["tests"])
+
+
+def test_dp_section_shows_the_settings_and_the_ledger_of_the_vault(evidence: Evidence) -> None:
+    dp = evidence.data["differential_privacy"]
+    with duckdb.connect(str(evidence.build.vault), read_only=True) as con:
+        ledger = con.execute("select period, epsilon from privacy.dp_budget_ledger").fetchall()
+    assert len(dp["ledger"]) == len(ledger) > 0
+    assert dp["parameters"]["epsilon_per_period"] == 1.0
+    assert dp["parameters"]["max_cells_per_subject"] == 3
+    assert dp["governance_counts"] == "rounded to the nearest 10"
+    html = evidence.result.html.read_text()
+    assert "Privacy budget ledger" in html and "OpenDP" in html
+    assert "noise" in " ".join(dp["plain_words"])
 
 
 def test_lineage_runs_from_the_sources_to_the_model_exposure(evidence: Evidence) -> None:

@@ -43,6 +43,7 @@ from gdpr_pipeline.core.paths import Paths
 from gdpr_pipeline.core.raw_files import raw_row_counts
 from gdpr_pipeline.core.registry import purpose_columns, purposes
 from gdpr_pipeline.core.warehouse import open_analytics, rows, rows_if_present
+from gdpr_pipeline.dp import evidence as dp_evidence
 from gdpr_pipeline.evidence.render import render
 from gdpr_pipeline.ml.registry import latest_model
 from gdpr_pipeline.policy import CLASSES as PERSONAL_DATA_CLASSES
@@ -595,6 +596,9 @@ def collect(
                 ],
             },
         },
+        "differential_privacy": dp_evidence.facts(
+            paths, _dbt_project_var(paths, "governance_count_rounding")
+        ),
         "model_card": card,
         "model_dir": str(model_dir) if model_dir else None,
         "lineage": {**_lineage(manifest, nodes, docs), "docs_error": docs_error},

@@ -56,6 +56,7 @@ SECTIONS = (
     ("art30", "Art. 30 record"),
     ("funnel", "Funnel"),
     ("privacy", "Privacy safeguards"),
+    ("differential-privacy", "Differential privacy"),
     ("tests", "Tests"),
     ("model-card", "Model card"),
     ("lineage", "Lineage"),

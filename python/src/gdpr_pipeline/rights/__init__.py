@@ -514,7 +514,8 @@ def _released_view(
         view["subject_present"] = None
         view["note"] = (
             "aggregates only, no row per subject; the subject's purchases in the "
-            "retention window count towards cells of at least k subjects"
+            "retention window count, up to the contribution bounds, towards "
+            "differentially private (noisy) cells of closed months"
             if counts_in_aggregates
             else "aggregates only; none of the subject's data is in them"
         )
