@@ -3,6 +3,10 @@ inference attacks on the bounded sample int_ml_training_risk_sample (gdpr_pipeli
 The thresholds are vars; release_privacy_risk publishes the result and its test fails the build
 when a risk is above its threshold."""
 
+from gdpr_pipeline.engines.python_models import preload
+
+preload()  # before the imports below: one thread at a time (see the module)
+
 from gdpr_pipeline.privacy_risk import as_frame, measure
 
 

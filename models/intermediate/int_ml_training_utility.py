@@ -6,6 +6,10 @@ var utility_sample_rows released subjects (ordered by pseudonym, an HMAC, so a u
 
 import pandas as pd
 
+from gdpr_pipeline.engines.python_models import preload
+
+preload()  # before the imports below: one thread at a time (see the module)
+
 from gdpr_pipeline.ml.train import LABEL, held_out_auc
 
 EXACT = [
@@ -20,10 +24,6 @@ EXACT = [
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    # Run after the risk model, never beside it: dbt runs two threads in one process, and two
-    # models importing scikit-learn and anonymeter at once can make Python hand one of them a
-    # partially initialised polars (its import-deadlock avoidance). The ref only orders them.
-    dbt.ref("int_ml_training_privacy_risk")
     limit = int(dbt.config.get("utility_sample_rows"))
     released = (
         dbt.ref("int_ml_training_released").order("subject_pseudonym").limit(limit)

@@ -6,6 +6,10 @@ The draws come from OpenDP's samplers (gdpr_pipeline.dp.mechanism), never from S
 is incremental with full_refresh: false, so `dbt build --full-refresh` keeps every draw.
 """
 
+from gdpr_pipeline.engines.python_models import preload
+
+preload()  # before the imports below: one thread at a time (see the module)
+
 from gdpr_pipeline.dp.mechanism import draws_for_build
 
 
