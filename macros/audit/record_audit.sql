@@ -28,74 +28,11 @@
 
 {% macro default__record_audit(results) -%}
     {%- if execute -%}
-        {{ log("Audit trail: not implemented for the " ~ adapter.type() ~ " adapter; this invocation is NOT recorded.", info=True) }}
+        {{ log("Audit trail: not implemented for the " ~ adapter.type()
+            ~ " adapter; this invocation is NOT recorded.", info=True) }}
     {%- endif -%}
     select 1
 {%- endmacro %}
-
-
-{#- The audit record's columns, in canonical order: (name, type) with type text, int or ts. -#}
-{% macro audit_columns() -%}
-    {{ return([
-        ('seq', 'int'),
-        ('record_type', 'text'),
-        ('invocation_id', 'text'),
-        ('recorded_at', 'ts'),
-        ('command', 'text'),
-        ('unique_id', 'text'),
-        ('resource_type', 'text'),
-        ('node_name', 'text'),
-        ('relation_name', 'text'),
-        ('status', 'text'),
-        ('started_at', 'ts'),
-        ('ended_at', 'ts'),
-        ('execution_ms', 'int'),
-        ('rows_affected', 'int'),
-        ('failures', 'int'),
-        ('message', 'text'),
-        ('result_count', 'int'),
-        ('dbt_version', 'text'),
-        ('adapter_type', 'text'),
-        ('adapter_version', 'text'),
-        ('engine_version', 'text'),
-        ('git_commit', 'text'),
-        ('as_of', 'ts'),
-        ('key_id', 'text'),
-        ('target_name', 'text'),
-        ('dbt_vars', 'text'),
-    ]) }}
-{%- endmacro %}
-
-
-{% macro audit_sql_type(kind) -%}
-    {{ return({'text': 'varchar', 'int': 'bigint', 'ts': 'timestamp'}[kind]) }}
-{%- endmacro %}
-
-{#- A Jinja value as a SQL literal of the column's type; none becomes a typed null. -#}
-{% macro audit_literal(value, kind) -%}
-    {%- if value is none or (kind != 'text' and value == '') -%}
-        {{ return('cast(null as ' ~ audit_sql_type(kind) ~ ')') }}
-    {%- elif kind == 'int' -%}
-        {{ return('cast(' ~ (value | int) ~ ' as bigint)') }}
-    {%- elif kind == 'ts' -%}
-        {{ return("cast('" ~ value.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as timestamp)") }}
-    {%- else -%}
-        {{ return("cast('" ~ (value | string | replace("'", "''")) ~ "' as varchar)") }}
-    {%- endif -%}
-{%- endmacro %}
-
-{#- The canonical text of one column (see the header): '<name>=<bytes>:<text>\n' or '<name>=~\n'. -#}
-{% macro duckdb__audit_canonical_line(name, kind) -%}
-    {%- if kind == 'int' -%}
-        {%- set text = 'cast(' ~ name ~ ' as varchar)' -%}
-    {%- elif kind == 'ts' -%}
-        {%- set text = "strftime(" ~ name ~ ", '%Y-%m-%dT%H:%M:%S.%fZ')" -%}
-    {%- else -%}
-        {%- set text = name -%}
-    {%- endif -%}
-    '{{ name }}=' || coalesce(cast(strlen({{ text }}) as varchar) || ':' || {{ text }}, '~') || chr(10)
-{%- endmacro %}
-
 
 {% macro duckdb__record_audit(results) -%}
     {%- if not execute or flags.WHICH not in ('build', 'run', 'seed', 'snapshot', 'test', 'retry') -%}
@@ -208,7 +145,8 @@
             select
                 {{ loop.index }} as ordinal,
                 {%- for name, kind in columns if name != 'seq' %}
-                {{ record.get(name) if record.get(name) is not none else audit_literal(none, kind) }} as {{ name }}{{ ',' if not loop.last }}
+                {%- set value = record.get(name) if record.get(name) is not none else audit_literal(none, kind) %}
+                {{ value }} as {{ name }}{{ ',' if not loop.last }}
                 {%- endfor %}
             {{ 'union all' if not loop.last }}
             {%- endfor %}
@@ -254,24 +192,7 @@
     {%- endset -%}
     {%- do run_query(insert_sql) -%}
     {%- do run_query(audit_views_sql(trail)) -%}
-    {{ log("Audit trail: recorded invocation " ~ invocation_id ~ " and " ~ results | length ~ " results in " ~ trail, info=True) }}
+    {{ log("Audit trail: recorded invocation " ~ invocation_id ~ " and " ~ results | length
+        ~ " results in " ~ trail, info=True) }}
     select 1
-{%- endmacro %}
-
-
-{#- Views a reader queries instead of the raw trail: one per record type. -#}
-{% macro audit_views_sql(trail) -%}
-    create or replace view {{ trail.database }}.audit.invocations as
-    select seq, invocation_id, command, status, started_at, ended_at, execution_ms, message as result_summary,
-        result_count, dbt_version, adapter_type, adapter_version, engine_version, git_commit, as_of,
-        key_id, target_name, dbt_vars, record_hash
-    from {{ trail }} where record_type = 'invocation';
-    create or replace view {{ trail.database }}.audit.node_results as
-    select seq, invocation_id, unique_id, resource_type, node_name, relation_name, status, started_at,
-        ended_at, execution_ms, rows_affected, message, record_hash
-    from {{ trail }} where record_type = 'node';
-    create or replace view {{ trail.database }}.audit.test_results as
-    select seq, invocation_id, unique_id, node_name as test_name, status, failures, started_at,
-        ended_at, execution_ms, message, record_hash
-    from {{ trail }} where record_type = 'test';
 {%- endmacro %}

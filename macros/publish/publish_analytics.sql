@@ -25,16 +25,6 @@
     select 1
 {%- endmacro %}
 
-{% macro release_nodes() -%}
-    {%- set nodes = [] -%}
-    {%- for node in graph.nodes.values() -%}
-        {%- if node.resource_type == 'model' and (node.config.meta or {}).get('release') -%}
-            {%- do nodes.append(node) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(nodes | sort(attribute='unique_id')) }}
-{%- endmacro %}
-
 {% macro duckdb__publish_analytics(results) -%}
     {%- if not execute or flags.WHICH not in ('build', 'run', 'retry') -%}
         {{ return('select 1') }}

@@ -1,16 +1,3 @@
-{#- The storage compatibility version analytics.duckdb is written in. v1.0.0 (storage format 64)
-    is the oldest DuckDB 1.x writes and every DuckDB from 1.0 to 2.x reads; the releases use
-    only plain tables and views of scalar types, which that version stores as they are.
-    python/tests/e2e/test_readers.py opens the published file with the newest DuckDB 1.x. -#}
-{% macro analytics_storage_version() -%}
-    {{ return('v1.0.0') }}
-{%- endmacro %}
-
-{#- The attach statement of a new analytics file, in that storage version. -#}
-{% macro attach_analytics_sql(path, alias) -%}
-    attach '{{ path }}' as {{ alias }} (storage_version '{{ gdpr_pipeline.analytics_storage_version() }}')
-{%- endmacro %}
-
 {#- Which releases an on-run-end publish writes, and where each comes from. Returns a dict:
       refusal  why nothing is published (none when it publishes);
       built    the release nodes this invocation built, whose tests in it all passed;
@@ -55,44 +42,4 @@
             ~ " and there is no published analytics.duckdb to carry them over from. Publish with a full `dbt build`."}) -%}
     {%- endif -%}
     {{ return(plan) }}
-{%- endmacro %}
-
-{#- Every node upstream of unique_id (models, seeds, snapshots), transitively. The loop walks a
-    list it appends to, so it reaches every ancestor once. -#}
-{% macro upstream_models(unique_id) -%}
-    {%- set seen = [unique_id] -%}
-    {%- for current in seen -%}
-        {%- set node = graph.nodes.get(current) -%}
-        {%- if node is not none -%}
-            {%- for parent in node.depends_on.nodes -%}
-                {%- if parent not in seen and parent.split('.')[0] in ('model', 'seed', 'snapshot') -%}
-                    {%- do seen.append(parent) -%}
-                {%- endif -%}
-            {%- endfor -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(seen[1:]) }}
-{%- endmacro %}
-
-{#- The distinct key ids of the carried releases in the current analytics file. -#}
-{% macro carried_key_ids(carried) -%}
-    {%- set query -%}
-        select distinct key_id from analytics_current.main.release_metadata
-        where release_name in ('{{ carried | map(attribute="alias") | join("', '") }}')
-        order by key_id
-    {%- endset -%}
-    {{ return(run_query(query).columns[0].values() | list) }}
-{%- endmacro %}
-
-{#- The release_metadata rows of carried releases, unchanged but for is_stale: a release stays
-    stale until an invocation rebuilds it. A file published before is_stale existed has none. -#}
-{% macro carried_release_metadata_sql(carried, stale) -%}
-    {%- set has_stale = run_query("select count(*) from duckdb_columns() where database_name = 'analytics_current'"
-        ~ " and table_name = 'release_metadata' and column_name = 'is_stale'").columns[0].values()[0] > 0 -%}
-    select
-        * exclude ({{ 'is_stale' if has_stale else 'release_name' }}),
-        {%- if not has_stale %} release_name,{% endif %}
-        {{ 'is_stale or ' if has_stale }}release_name in ('{{ stale | map(attribute="alias") | join("', '") }}') as is_stale
-    from analytics_current.main.release_metadata
-    where release_name in ('{{ carried | map(attribute="alias") | join("', '") }}')
 {%- endmacro %}

@@ -20,7 +20,7 @@ from typing import Any
 
 from gdpr_pipeline.core.registry import purpose_columns
 
-# Keep in step with macros/policy/personal_data.sql (a test compares the two).
+# Keep in step with macros/policy/personal_data_classes.sql (a test compares the two).
 CLASSES = (
     "direct_identifier",
     "quasi_identifier",

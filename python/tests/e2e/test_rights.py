@@ -191,10 +191,10 @@ def test_erased_pseudonyms_are_in_no_analytics_relation_and_no_byte(case: Case) 
 def test_tombstone_holds_the_pseudonyms_and_no_identifier(case: Case) -> None:
     with duckdb.connect(str(case.build.vault), read_only=True) as con:
         columns = [
-            r[0] for r in con.execute("describe staging.stg_app__erasure_requests").fetchall()
+            r[0] for r in con.execute("describe intermediate.int_erasure_tombstones").fetchall()
         ]
         rows = con.execute(
-            "select pseudonym_domain, subject_pseudonym, key_id from staging.stg_app__erasure_requests"
+            "select pseudonym_domain, subject_pseudonym, key_id from intermediate.int_erasure_tombstones"
         ).fetchall()
     assert columns == [
         "request_id",

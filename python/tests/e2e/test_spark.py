@@ -80,7 +80,12 @@ def _sorted_rows(rows: list[Any]) -> list[tuple[Any, ...]]:
 
 def test_spark_build_runs_every_node(spark_build: Build) -> None:
     statuses = {r["unique_id"]: r["status"] for r in spark_build.run_results()["results"]}
-    models = {node["unique_id"] for node in _models(spark_build).values()}
+    # Ephemeral models (the erasure-request base) are inlined into their readers, never run.
+    models = {
+        node["unique_id"]
+        for node in _models(spark_build).values()
+        if node["config"]["materialized"] != "ephemeral"
+    }
     assert models and models <= set(statuses)
     failed = {k: v for k, v in statuses.items() if v not in ("success", "pass", "warn", "no-op")}
     assert not failed

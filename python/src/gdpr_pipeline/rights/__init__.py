@@ -163,7 +163,7 @@ def _vault_view(paths: Paths, release: Release) -> tuple[_VaultView | None, str 
         tombstone = frozenset(
             r[0]
             for r in con.execute(
-                "select subject_pseudonym from staging.stg_app__erasure_requests "
+                "select subject_pseudonym from intermediate.int_erasure_tombstones "
                 "where pseudonym_domain = ? and key_id = ?",
                 [MODEL_PURPOSE, release.key_id],
             ).fetchall()
@@ -337,7 +337,7 @@ def _tombstone_requests(
     }
     return rows(
         con,
-        "select distinct request_id, received_at from staging.stg_app__erasure_requests "
+        "select distinct request_id, received_at from intermediate.int_erasure_tombstones "
         "where key_id = ? and list_contains(?, subject_pseudonym) order by received_at",
         [key.key_id, sorted(pseudonyms)],
     )
