@@ -1,7 +1,7 @@
 """The published analytics.duckdb opens in the readers analysts use, not only in DuckDB 2.x.
 
 DuckDB 1.x reads storage formats 64 to 68; the pipeline's DuckDB 2.x writes 69 unless told
-otherwise (macros/publish/releases_to_publish.sql). Each reader runs in a process of its own:
+otherwise (macros/publish/analytics_storage_version.sql). Each reader runs in a process of its own:
 the newest DuckDB 1.x from PyPI in a venv of its own, cached under .venv/ (git-ignored), and the
 DuckDB CLI of the same release (PyPI package duckdb-cli).
 """
