@@ -16,5 +16,8 @@ where
     k_achieved is null
     or k_required < {{ var('k_min') }}
     or k_achieved < k_required
-    or (l_required is not null and (l_required < {{ var('l_min') }} or coalesce(l_achieved, 0) < l_required))
+    or (
+        l_required is not null
+        and (l_required < {{ var('l_min') }} or coalesce(l_achieved, 0) < l_required)
+    )
     or released_subjects > eligible_subjects
