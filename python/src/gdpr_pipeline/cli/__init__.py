@@ -200,16 +200,30 @@ def train() -> None:
     )
 
 
+TargetOption = Annotated[
+    str,
+    typer.Option(
+        help="The profiles.yml target whose build to read: duckdb (the vault), or a Spark "
+        "target such as spark (its metastore, through a session started like spark-build's)."
+    ),
+]
+
+
 @evidence_app.command("build")
 def evidence_build(
     docs: Annotated[bool, typer.Option(help="Regenerate the dbt docs (offline).")] = True,
+    target: TargetOption = "duckdb",
 ) -> None:
-    """Write evidence/index.html and evidence.json for the latest run (earlier runs are kept)."""
+    """Write evidence/index.html and evidence.json for the latest run (earlier runs are kept);
+    for a Spark target, evidence/spark/."""
+    from gdpr_pipeline.engines.spark import SparkSetupProblem
     from gdpr_pipeline.evidence.collect import AuditTrailError, build
+    from gdpr_pipeline.evidence.spark_facts import build_spark
 
     try:
-        result = build(Paths.discover(), docs=docs)
-    except AuditTrailError as error:
+        paths = Paths.discover()
+        result = build(paths, docs=docs) if target == "duckdb" else build_spark(paths, target)
+    except (AuditTrailError, SparkSetupProblem) as error:
         _fail(str(error))
     typer.echo(f"Evidence for invocation {result.invocation_id}: {result.html}")
     if result.verify and not result.verify.ok:
@@ -217,13 +231,15 @@ def evidence_build(
 
 
 @evidence_app.command("verify")
-def evidence_verify() -> None:
+def evidence_verify(target: TargetOption = "duckdb") -> None:
     """Recompute the audit trail's hash chain; exit 1 naming the first broken record."""
-    from gdpr_pipeline.evidence.collect import AuditTrailError, verify
+    from gdpr_pipeline.engines.spark import SparkSetupProblem
+    from gdpr_pipeline.evidence.collect import AuditTrailError, verify, verify_spark
 
     try:
-        result = verify(Paths.discover())
-    except AuditTrailError as error:
+        paths = Paths.discover()
+        result = verify(paths) if target == "duckdb" else verify_spark(paths, target)
+    except (AuditTrailError, SparkSetupProblem) as error:
         _fail(str(error), 2)
     if not result.ok:
         _fail(result.message)

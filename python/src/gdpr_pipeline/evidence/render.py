@@ -309,6 +309,19 @@ def _run_section(data: dict[str, Any], links: _Links) -> str:
     return f'<section id="run"><h2>The run</h2>{_facts(rows)}{releases}</section>'
 
 
+def _engine_section(data: dict[str, Any]) -> str:
+    """For a build on another engine than DuckDB: which, and in words what its guarantees lack
+    next to DuckDB's (empty for DuckDB, whose guarantees the other sections describe)."""
+    engine = data.get("engine") or {"name": "duckdb"}
+    if engine["name"] == "duckdb":
+        return ""
+    notes = "".join(f"<li>{escape(note)}</li>" for note in engine.get("notes") or [])
+    return (
+        f'<section id="engine"><h2>Engine: {escape(engine["name"])}</h2>'
+        f'<ul class="engine-notes">{notes}</ul></section>'
+    )
+
+
 def _audit_section(data: dict[str, Any]) -> str:
     audit = data.get("audit") or {}
     status = (
@@ -770,10 +783,13 @@ def _runs_section(data: dict[str, Any], prefix: str) -> str:
 def render(data: dict[str, Any], *, prefix: str = "", card_href: str = "") -> str:
     """The page for one run. prefix leads from the page to the evidence root (runs/x/ -> ../../)."""
     links = _Links(data["lineage"].get("docs"), prefix)
-    nav = "".join(f'<a href="#{sid}">{escape(title)}</a>' for sid, title in SECTIONS)
+    engine = _engine_section(data)
+    sections = ((("engine", "Engine"),) if engine else ()) + SECTIONS
+    nav = "".join(f'<a href="#{sid}">{escape(title)}</a>' for sid, title in sections)
     run_id = (data.get("run") or {}).get("invocation_id") or "no run"
     body = "".join(
         [
+            engine,
             _run_section(data, links),
             _audit_section(data),
             _art30_section(data, links),
