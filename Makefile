@@ -1,6 +1,6 @@
 # gdpr_pipeline: two commands do everything.
 #   make run   install, generate demo data, ensure a key, dbt build, train, write evidence, summarise
-#   make test  lint, dbt parse (warnings are errors), dbt build on fixtures, pytest
+#   make test  lint (ruff, sqlfluff), dbt parse (warnings are errors), dbt build on fixtures, pytest
 #              (and, when java is on PATH, make test-spark and make test-spark-cluster)
 #   make test-spark  the demo built on DuckDB and on Apache Spark: releases must be identical
 #   make test-spark-cluster  the same on a Spark standalone master and two workers (processes)
@@ -23,6 +23,10 @@ DEMO_DIR    := data/raw
 DEMO_AS_OF  := 2026-11-01 00:00:00
 
 FIXTURES    := target/fixtures
+# sqlfluff's dbt templater compiles the models, and compiling opens a DuckDB connection (raw_file()
+# lists and describes the raw files), so it gets a throwaway warehouse, key and raw files here
+# (.sqlfluff reads raw_dir from this directory).
+SQLFLUFF    := target/sqlfluff
 
 .PHONY: run test install install-spark lint dbt-fixtures pytest test-spark test-spark-cluster bench clean browser evidence
 
@@ -48,9 +52,20 @@ run: install
 lint: install
 	$(BIN)/ruff check python
 	$(BIN)/ruff format --check python
+	# The package's layers (python/pyproject.toml [tool.importlinter]).
+	$(BIN)/lint-imports --config python/pyproject.toml
 	$(BIN)/dbt parse --warn-error --quiet
 	# The column policy on the manifest dbt parse just wrote (no warehouse needed).
 	$(BIN)/python -m gdpr_pipeline.policy target/manifest.json
+	# SQL style (.sqlfluff): models and singular tests through the dbt templater, with a
+	# throwaway key (never a real one: nothing is built) and 20 generated subjects; the macros
+	# through the jinja templater (macros/.sqlfluff says why).
+	rm -rf $(SQLFLUFF)
+	$(BIN)/gdpr-pipeline generate --subjects 20 --seed 1 --out $(SQLFLUFF)/raw >/dev/null
+	DBT_ENV_SECRET_PSEUDONYM_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')" \
+	GDPR_WAREHOUSE_DIR=$(CURDIR)/$(SQLFLUFF)/warehouse DBT_TARGET_PATH=$(SQLFLUFF)/target \
+	$(BIN)/sqlfluff lint models tests
+	$(BIN)/sqlfluff lint macros --templater jinja
 
 # dbt build, unit and data tests, on freshly generated fixtures, with a throwaway key.
 dbt-fixtures: install

@@ -3,7 +3,7 @@
 {% test no_erased_subject(model, pseudonym_domain, pseudonym_column='subject_pseudonym') %}
     select released.{{ pseudonym_column }}
     from {{ model }} as released
-    inner join {{ ref('stg_app__erasure_requests') }} as tombstones
+    inner join {{ ref('int_erasure_tombstones') }} as tombstones
         on released.{{ pseudonym_column }} = tombstones.subject_pseudonym
         and tombstones.pseudonym_domain = '{{ pseudonym_domain }}'
 {% endtest %}

@@ -3,7 +3,10 @@
     subjects, not rows, so a subject with several rows (or in two classes) counts once.
     `candidates` is the relation (or aliased subquery) of subjects eligible for the release,
     with their key in `candidate_subject_column`. -#}
-{% macro privacy_metrics(release_name, purpose, relation, quasi_identifiers, candidates, sensitive_column=none, subject_column='subject_pseudonym', candidate_subject_column='subject_pseudonym') -%}
+{% macro privacy_metrics(
+    release_name, purpose, relation, quasi_identifiers, candidates, sensitive_column=none,
+    subject_column='subject_pseudonym', candidate_subject_column='subject_pseudonym'
+) -%}
     select
         '{{ release_name }}' as release_name,
         '{{ purpose }}' as purpose,
@@ -23,20 +26,4 @@
         from {{ relation }}
         group by {{ quasi_identifiers | join(", ") }}
     ) as classes
-{%- endmacro %}
-
-{#- The meta of a release's latest version (purpose, quasi_identifiers, sensitive_attribute),
-    so the report measures exactly the columns the release declares and the policy check
-    (python -m gdpr_pipeline.policy) ties to its classes and its k_anonymous test. Empty while
-    parsing, when the graph is not there yet. -#}
-{% macro release_meta(model_name) -%}
-    {%- if not execute -%}
-        {{ return({}) }}
-    {%- endif -%}
-    {%- for node in graph.nodes.values() -%}
-        {%- if node.resource_type == 'model' and node.name == model_name and node.version == node.latest_version -%}
-            {{ return(node.config.meta) }}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ exceptions.raise_compiler_error("release_meta: no model named " ~ model_name) }}
 {%- endmacro %}

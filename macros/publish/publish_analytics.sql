@@ -24,16 +24,6 @@
     select 1
 {%- endmacro %}
 
-{% macro release_nodes() -%}
-    {%- set nodes = [] -%}
-    {%- for node in graph.nodes.values() -%}
-        {%- if node.resource_type == 'model' and (node.config.meta or {}).get('release') -%}
-            {%- do nodes.append(node) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(nodes | sort(attribute='unique_id')) }}
-{%- endmacro %}
-
 {% macro duckdb__publish_analytics(results) -%}
     {%- if not execute or flags.WHICH not in ('build', 'run') -%}
         {{ return('select 1') }}
@@ -53,7 +43,8 @@
         {{ log("Analytics database NOT published: " ~ not_ok | length ~ " node(s) did not succeed: " ~ (not_ok[:10] | join(', ')) ~ ". The previously published file is unchanged.", info=True) }}
         {{ return('select 1') }}
     {%- elif missing -%}
-        {{ log("Analytics database NOT published: this run did not build " ~ (missing | join(', ')) ~ ". Publish with a full `dbt build`.", info=True) }}
+        {{ log("Analytics database NOT published: this run did not build " ~ (missing | join(', '))
+            ~ ". Publish with a full `dbt build`.", info=True) }}
         {{ return('select 1') }}
     {%- endif -%}
 

@@ -43,10 +43,11 @@ copies_counted as (
         1 as identical_rows,
         1 as copy_number
     from events
-    where not exists (
-        select 1 from repeated_event_ids
-        where repeated_event_ids.event_id = events.event_id
-    )
+    where
+        not exists (
+            select 1 from repeated_event_ids
+            where repeated_event_ids.event_id = events.event_id
+        )
 
     union all
 
@@ -54,11 +55,13 @@ copies_counted as (
         events.*,
         count(*) over (partition by events.event_id) as rows_with_event_id,
         count(*) over (
-            partition by events.event_id, events.subject_id, events.purpose, events.action,
+            partition by
+                events.event_id, events.subject_id, events.purpose, events.action,
                 events.recorded_at, events.policy_version, events.channel
         ) as identical_rows,
         row_number() over (
-            partition by events.event_id, events.subject_id, events.purpose, events.action,
+            partition by
+                events.event_id, events.subject_id, events.purpose, events.action,
                 events.recorded_at, events.policy_version, events.channel
             order by events.event_id
         ) as copy_number
@@ -92,10 +95,13 @@ classified as (
             when subjects.subject_id is null then 'unknown_subject'
             {#- Only a grant needs a version (to compare with min_policy_version); a withdraw
                 takes effect whatever version the client recorded. #}
-            when copies_counted.action = 'grant'
+            when
+                copies_counted.action = 'grant'
                 and (
                     copies_counted.policy_version is null
-                    or not {{ matches_pattern('copies_counted.policy_version', policy_version_pattern()) }}
+                    or not {{ matches_pattern(
+                        'copies_counted.policy_version', policy_version_pattern()
+                    ) }}
                 )
                 then 'invalid_policy_version'
         end as rejection_reason,

@@ -1,4 +1,4 @@
-{#- Incremental by subject on DuckDB (macros/incremental/incremental_by_subject.sql): a build
+{#- Incremental by subject on DuckDB (macros/incremental/): a build
     recomputes the intervals of every subject whose valid events changed since the last build
     (new, late or newly rejected events, erasure) and keeps the others; a change of as_of, of
     the purposes registry or of this model's code recomputes everyone. -#}
@@ -35,9 +35,10 @@ with
 valid_events as (
 
     select * from {{ ref('int_consent_events_classified') }}
-    where rejection_reason is null
+    where
+        rejection_reason is null
         and recorded_at <= {{ as_of() }}
-        {{ changed_subjects_only('subject_id') }}
+        and {{ changed_subjects_only('subject_id') }}
 
 ),
 
@@ -69,7 +70,8 @@ counting_events as (
     where not (
         valid_events.action = 'grant'
         and purposes.min_policy_version is not null
-        and {{ version_key('valid_events.policy_version') }} < {{ version_key('purposes.min_policy_version') }}
+        and {{ version_key('valid_events.policy_version') }}
+        < {{ version_key('purposes.min_policy_version') }}
     )
 
 ),
@@ -79,7 +81,7 @@ decisive_events as (
     {#- One event per instant: a withdraw recorded at the same time as a grant wins. #}
     select * from (
         select
-            counting_events.*,
+            *,
             row_number() over (
                 partition by subject_id, purpose, recorded_at
                 order by case action when 'withdraw' then 0 else 1 end, event_id desc
@@ -93,7 +95,7 @@ decisive_events as (
 sequenced as (
 
     select
-        decisive_events.*,
+        *,
         lead(event_id) over by_time as next_event_id,
         lead(action) over by_time as next_action,
         lead(recorded_at) over by_time as next_recorded_at
@@ -115,7 +117,9 @@ grant_segments as (
         next_recorded_at,
         recorded_at as valid_from,
         case
-            when consent_valid_days is not null then {{ add_days('recorded_at', 'consent_valid_days') }}
+            when
+                consent_valid_days is not null
+                then {{ add_days('recorded_at', 'consent_valid_days') }}
         end as expires_at
     from sequenced
     where action = 'grant'
@@ -131,11 +135,15 @@ segments_closed as (
         policy_version,
         channel,
         case
-            when next_recorded_at is not null and (expires_at is null or next_recorded_at <= expires_at)
+            when
+                next_recorded_at is not null
+                and (expires_at is null or next_recorded_at <= expires_at)
                 then next_event_id
         end as closed_by_event_id,
         case
-            when next_recorded_at is not null and (expires_at is null or next_recorded_at <= expires_at)
+            when
+                next_recorded_at is not null
+                and (expires_at is null or next_recorded_at <= expires_at)
                 then case next_action when 'withdraw' then 'withdrawn' else 'renewed' end
             when expires_at is not null then 'expired'
         end as close_reason,
@@ -161,15 +169,17 @@ non_empty_segments as (
 islands_marked as (
 
     select
-        non_empty_segments.*,
+        *,
         sum(case when previous_valid_to = valid_from then 0 else 1 end) over (
             partition by subject_id, purpose order by valid_from
             rows between unbounded preceding and current row
         ) as island_number
     from (
         select
-            non_empty_segments.*,
-            lag(valid_to) over (partition by subject_id, purpose order by valid_from) as previous_valid_to
+            *,
+            lag(valid_to)
+                over (partition by subject_id, purpose order by valid_from)
+                as previous_valid_to
         from non_empty_segments
     ) as non_empty_segments
 
@@ -204,13 +214,15 @@ intervals as (
         last_segment.valid_to
     from island_bounds
     inner join islands_marked as first_segment
-        on island_bounds.subject_id = first_segment.subject_id
-        and island_bounds.purpose = first_segment.purpose
-        and island_bounds.first_valid_from = first_segment.valid_from
+        on
+            island_bounds.subject_id = first_segment.subject_id
+            and island_bounds.purpose = first_segment.purpose
+            and island_bounds.first_valid_from = first_segment.valid_from
     inner join islands_marked as last_segment
-        on island_bounds.subject_id = last_segment.subject_id
-        and island_bounds.purpose = last_segment.purpose
-        and island_bounds.last_valid_from = last_segment.valid_from
+        on
+            island_bounds.subject_id = last_segment.subject_id
+            and island_bounds.purpose = last_segment.purpose
+            and island_bounds.last_valid_from = last_segment.valid_from
 
 )
 

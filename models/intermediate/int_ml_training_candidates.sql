@@ -13,7 +13,10 @@ eligible as (
 
 pseudonyms as (
 
-    select subject_id, subject_pseudonym, key_id
+    select
+        subject_id,
+        subject_pseudonym,
+        key_id
     from {{ ref('int_subject_pseudonyms') }}
     where pseudonym_domain = 'model_training'
 

@@ -25,7 +25,8 @@ purchases as (
     select purchases.*
     from {{ ref('int_purchases_classified') }} as purchases
     cross join retention
-    where purchases.rejection_reason is null
+    where
+        purchases.rejection_reason is null
         and purchases.purchased_at < {{ as_of() }}
         and purchases.purchased_at >= {{ add_days(as_of(), '-retention.retention_days') }}
 
@@ -57,13 +58,13 @@ subject_months as (
         aggregation spills to disk within half the memory limit, so it can run next to another
         large model at 10M subjects (docs/benchmarks.md). -#}
     select
-        cast(date_trunc('month', purchases.purchased_at) as date) as purchase_month,
-        purchases.category,
-        purchases.subject_id,
+        cast(date_trunc('month', purchased_at) as date) as purchase_month,
+        category,
+        subject_id,
         count(*) as purchases,
-        sum(purchases.amount_eur) as revenue_eur
+        sum(amount_eur) as revenue_eur
     from purchases
-    where purchases.subject_id in (select subject_id from eligible_subjects)
+    where subject_id in (select eligible_subjects.subject_id from eligible_subjects)
     group by 1, 2, 3
 
 ),

@@ -1,4 +1,4 @@
-{#- Incremental by subject on DuckDB (macros/incremental/incremental_by_subject.sql): only
+{#- Incremental by subject on DuckDB (macros/incremental/): only
     subjects whose valid purchases changed since the last build are recomputed; a change of
     as_of, of the purposes registry, of the window vars or of this model's code recomputes
     everyone. -#}
@@ -42,10 +42,11 @@ purchases as (
     select purchases.*
     from {{ ref('int_purchases_classified') }} as purchases
     cross join retention
-    where purchases.rejection_reason is null
+    where
+        purchases.rejection_reason is null
         and purchases.purchased_at < {{ as_of() }}
         and purchases.purchased_at >= {{ add_days(as_of(), '-retention.retention_days') }}
-        {{ changed_subjects_only('purchases.subject_id') }}
+        and {{ changed_subjects_only('purchases.subject_id') }}
 
 ),
 
@@ -56,8 +57,10 @@ windowed as (
         category,
         amount_eur,
         purchased_at >= {{ add_days(as_of(), -label_days) }} as is_in_label_window,
-        purchased_at < {{ add_days(as_of(), -label_days) }}
-            and purchased_at >= {{ add_days(as_of(), -(label_days + feature_days)) }} as is_in_feature_window
+        (
+            purchased_at < {{ add_days(as_of(), -label_days) }}
+            and purchased_at >= {{ add_days(as_of(), -(label_days + feature_days)) }}
+        ) as is_in_feature_window
     from purchases
 
 ),

@@ -34,16 +34,22 @@ copies_counted as (
         purchases.*,
         1 as copy_number
     from purchases
-    where not exists (
-        select 1 from repeated_purchase_ids
-        where repeated_purchase_ids.purchase_id = purchases.purchase_id
-    )
+    where
+        not exists (
+            select 1 from repeated_purchase_ids
+            where repeated_purchase_ids.purchase_id = purchases.purchase_id
+        )
 
     union all
 
     select
         purchases.*,
-        row_number() over (partition by purchases.purchase_id order by purchases.purchased_at, purchases.subject_id) as copy_number
+        row_number()
+            over (
+                partition by purchases.purchase_id
+                order by purchases.purchased_at, purchases.subject_id
+            )
+            as copy_number
     from purchases
     where exists (
         select 1 from repeated_purchase_ids

@@ -6,7 +6,9 @@ with
 
 eligible as (
 
-    select subject_id, purpose
+    select
+        subject_id,
+        purpose
     from {{ ref('int_subjects_purpose_eligibility') }}
     where is_eligible
 

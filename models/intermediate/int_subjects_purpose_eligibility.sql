@@ -14,7 +14,10 @@ subjects as (
 
 purposes as (
 
-    select purpose, lawful_basis from {{ ref('purposes') }}
+    select
+        purpose,
+        lawful_basis
+    from {{ ref('purposes') }}
 
 ),
 
@@ -32,7 +35,8 @@ events as (
     from {{ ref('int_consent_events_classified') }} as events
     inner join purposes
         on events.purpose = purposes.purpose
-    where events.rejection_reason is null
+    where
+        events.rejection_reason is null
         and events.recorded_at <= {{ as_of() }}
         and purposes.lawful_basis = 'legitimate_interest'
 
@@ -47,7 +51,8 @@ standing_consent as (
         valid_from,
         valid_to
     from intervals
-    where valid_from <= {{ as_of() }}
+    where
+        valid_from <= {{ as_of() }}
         and (valid_to is null or valid_to > {{ as_of() }})
 
 ),
@@ -56,10 +61,11 @@ latest_events as (
 
     select * from (
         select
-            events.*,
+            *,
             row_number() over (
                 partition by subject_id, purpose
-                order by recorded_at desc, case action when 'withdraw' then 0 else 1 end, event_id desc
+                order by
+                    recorded_at desc, case action when 'withdraw' then 0 else 1 end, event_id desc
             ) as recency
         from events
     ) as ranked
@@ -88,11 +94,13 @@ eligibility as (
     from subjects
     cross join purposes
     left join standing_consent
-        on subjects.subject_id = standing_consent.subject_id
-        and purposes.purpose = standing_consent.purpose
+        on
+            subjects.subject_id = standing_consent.subject_id
+            and purposes.purpose = standing_consent.purpose
     left join latest_events
-        on subjects.subject_id = latest_events.subject_id
-        and purposes.purpose = latest_events.purpose
+        on
+            subjects.subject_id = latest_events.subject_id
+            and purposes.purpose = latest_events.purpose
 
 )
 

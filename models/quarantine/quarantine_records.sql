@@ -24,7 +24,9 @@ unioned as (
         event_id as record_id,
         subject_id,
         rejection_reason,
-        {{ json_record(['event_id', 'subject_id', 'purpose', 'action', 'recorded_at', 'policy_version', 'channel']) }} as raw_record
+        {{ json_record([
+            'event_id', 'subject_id', 'purpose', 'action', 'recorded_at', 'policy_version', 'channel',
+        ]) }} as raw_record
     from consent_events
 
     union all
@@ -34,7 +36,9 @@ unioned as (
         purchase_id as record_id,
         subject_id,
         rejection_reason,
-        {{ json_record(['purchase_id', 'subject_id', 'purchased_at', 'amount_eur', 'category']) }} as raw_record
+        {{ json_record([
+            'purchase_id', 'subject_id', 'purchased_at', 'amount_eur', 'category',
+        ]) }} as raw_record
     from purchases
 
 )

@@ -4,14 +4,14 @@
     violations are also logged by name. The declared-column checks are static (the graph);
     the built-column check is a backstop for `dbt test`: in a build this test may run before
     a model is rebuilt, so the authoritative built-column check is the post-hook
-    assert_columns_classified (macros/policy/personal_data.sql). -#}
+    assert_columns_classified (macros/policy/assert_columns_classified.sql). -#}
 {{ config(severity='error') }}
 
 {%- set vocabulary = personal_data_classes() -%}
 {%- set problems = [] -%}
 {%- if execute -%}
-    {%- set nodes = graph.nodes.values() | selectattr('resource_type', 'in', ['model', 'seed']) | list
-        + graph.sources.values() | list -%}
+    {%- set nodes = graph.nodes.values() | selectattr('resource_type', 'in', ['model', 'seed'])
+        | list + graph.sources.values() | list -%}
     {%- for node in nodes if node.package_name == 'gdpr_pipeline' -%}
         {%- set name = node.name ~ ('_v' ~ node.version if node.version else '') -%}
         {%- set is_release = (node.config.meta or {}).get('release', false) -%}

@@ -16,9 +16,8 @@ ml_training_set as (
 
 marketing_audience as (
     {{ privacy_metrics('marketing_audience', audience.purpose, ref('marketing_audience'),
-        audience.quasi_identifiers,
-        "(select * from " ~ ref('int_subjects_purpose_eligibility') ~ " where purpose = 'marketing' and is_eligible) as eligible",
-        audience.sensitive_attribute, candidate_subject_column='subject_id') }}
+        audience.quasi_identifiers, ref('int_marketing_audience_candidates'),
+        audience.sensitive_attribute) }}
 ),
 
 analytics_cells as (
@@ -52,8 +51,10 @@ analytics_purchases_monthly as (
 unioned as (
 
     select * from ml_training_set
-    union all select * from marketing_audience
-    union all select * from analytics_purchases_monthly
+    union all
+    select * from marketing_audience
+    union all
+    select * from analytics_purchases_monthly
 
 ),
 

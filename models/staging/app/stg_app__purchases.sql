@@ -8,9 +8,17 @@ source as (
 
 ),
 
+erasure_requests as (
+
+    select * from {{ ref('base_app__erasure_requests') }}
+
+),
+
 erased_subjects as (
 
-    {{ erased_subject_ids() }}
+    {#- Subjects with an erasure request, whatever its date: every staging model drops them, so
+        an erased subject never enters any relation of either database. #}
+    select distinct subject_id from erasure_requests
 
 ),
 

@@ -149,7 +149,9 @@ def _assert_erased(build: Build, subject_id: str, pseudonyms: set[str]) -> None:
         # The tombstone holds exactly these pseudonyms: the comparison is against real values.
         tombstone = {
             r[0]
-            for r in _rows(vault, "select subject_pseudonym from staging.stg_app__erasure_requests")
+            for r in _rows(
+                vault, "select subject_pseudonym from intermediate.int_erasure_tombstones"
+            )
         }
         assert pseudonyms <= tombstone
     released = _released_text(build.analytics)

@@ -287,7 +287,7 @@ def test_one_person_with_many_rows_is_one_person(
 
 
 def band(value: float | None, edges: list[int]) -> str:
-    """An independent rendering of macros/policy/bands.sql, to check bands tell the truth."""
+    """An independent rendering of macros/policy/band.sql, to check bands tell the truth."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "unknown"
     for i in range(len(edges) - 1, -1, -1):

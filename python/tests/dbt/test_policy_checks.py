@@ -56,7 +56,26 @@ def stored_failures(build: Build, test_prefix: str) -> list[tuple]:
         return con.execute(f'select * from test_failures."{tables[0]}"').fetchall()
 
 
+def declare_candidate_column(build: Build, column: str, personal_data: str) -> None:
+    """Declares and classifies a column added to the audience candidates (vault only), so the
+    release, not the intermediate model, is where the check stops it."""
+    edit_project(
+        build,
+        INTERMEDIATE_YML,
+        "  - name: int_marketing_audience_candidates\n"
+        "    description: Subjects with standing marketing consent, before generalization"
+        " (vault only).\n    columns:\n",
+        "  - name: int_marketing_audience_candidates\n"
+        "    description: Subjects with standing marketing consent, before generalization"
+        " (vault only).\n    columns:\n"
+        f"      - name: {column}\n"
+        f"        config: {{meta: {{personal_data: {personal_data}}}}}\n",
+    )
+
+
 ML_CANDIDATES = "models/intermediate/int_ml_training_candidates.sql"
+AUDIENCE_CANDIDATES = "models/intermediate/int_marketing_audience_candidates.sql"
+INTERMEDIATE_YML = "models/intermediate/_intermediate__models.yml"
 AUDIENCE_SQL = "models/marts/marketing/marketing_audience.sql"
 AUDIENCE_YML = "models/marts/marketing/_marketing__models.yml"
 
@@ -113,10 +132,11 @@ def test_a_direct_identifier_in_a_release_fails_and_nothing_is_published(broken:
     # The email travels into the marketing audience, honestly classified, contract and all.
     edit_project(
         broken,
-        AUDIENCE_SQL,
+        AUDIENCE_CANDIDATES,
         "        pseudonyms.key_id,\n        coalesce",
         "        pseudonyms.key_id,\n        subjects.email,\n        coalesce",
     )
+    declare_candidate_column(broken, "email", "direct_identifier")
     edit_project(
         broken,
         AUDIENCE_SQL,
@@ -148,12 +168,13 @@ def test_a_column_outside_the_purpose_allowlist_fails_the_build(broken: Build) -
     # Classified and contracted, but marketing's allowlist does not name it.
     edit_project(
         broken,
-        AUDIENCE_SQL,
+        AUDIENCE_CANDIDATES,
         "        pseudonyms.key_id,\n        coalesce",
         "        pseudonyms.key_id,\n"
         "        cast(year(subjects.created_at) as integer) as account_created_year,\n"
         "        coalesce",
     )
+    declare_candidate_column(broken, "account_created_year", "behavioural")
     edit_project(
         broken,
         AUDIENCE_SQL,

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -99,8 +100,6 @@ def _unique_subjects(raw_dir: Path) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def case(demo_build: Build, tmp_path_factory: pytest.TempPathFactory) -> Case:
-    import time
-
     patch = pytest.MonkeyPatch()
     tmp = tmp_path_factory.mktemp("rights")
     build = make_build(tmp)
@@ -192,10 +191,10 @@ def test_erased_pseudonyms_are_in_no_analytics_relation_and_no_byte(case: Case) 
 def test_tombstone_holds_the_pseudonyms_and_no_identifier(case: Case) -> None:
     with duckdb.connect(str(case.build.vault), read_only=True) as con:
         columns = [
-            r[0] for r in con.execute("describe staging.stg_app__erasure_requests").fetchall()
+            r[0] for r in con.execute("describe intermediate.int_erasure_tombstones").fetchall()
         ]
         rows = con.execute(
-            "select pseudonym_domain, subject_pseudonym, key_id from staging.stg_app__erasure_requests"
+            "select pseudonym_domain, subject_pseudonym, key_id from intermediate.int_erasure_tombstones"
         ).fetchall()
     assert columns == [
         "request_id",
@@ -324,9 +323,9 @@ def test_subject_report_of_an_included_subject(case: Case) -> None:
     for purpose, entry in by_purpose.items():
         assert entry["pseudonym"] == keys.pseudonym(SECRET, purpose, subject_id)
         assert entry["retention"]["retention_days"] == retention[purpose]
-        assert entry["retention"]["data_used_from"] == str(
+        assert entry["retention"]["data_used_from"] == (
             as_of - dt.timedelta(days=retention[purpose])
-        )
+        ).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert set(by_purpose["model_training"]["in_released_views"]) == {
         "ml_training_set_v1",
         "ml_training_set_v2",

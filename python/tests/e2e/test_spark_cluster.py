@@ -243,7 +243,8 @@ def _events(cluster: Cluster) -> list[dict[str, Any]]:
     return [json.loads(line) for line in logs[0].read_text().splitlines() if line.strip()]
 
 
-def test_tasks_ran_on_both_workers(cluster: Cluster, cluster_build: Build) -> None:
+@pytest.mark.usefixtures("cluster_build")
+def test_tasks_ran_on_both_workers(cluster: Cluster) -> None:
     events = _events(cluster)
     [app] = [e["App ID"] for e in events if e["Event"] == "SparkListenerApplicationStart"]
     # Executor id -> the worker that ran it (its log URL names the worker's web UI port).
@@ -268,10 +269,9 @@ def test_tasks_ran_on_both_workers(cluster: Cluster, cluster_build: Build) -> No
         assert launched, f"no executor of {app} in {work_dir}"
 
 
-def test_releases_on_the_cluster_equal_duckdb(
-    demo_build: Build, cluster_build: Build, cluster: Cluster
-) -> None:
-    """Read with a local session once the build (and its Derby metastore lock) ended."""
+def test_releases_on_the_cluster_equal_duckdb(demo_build: Build, cluster_build: Build) -> None:
+    """Read with a local session once the build (and its Derby metastore lock) ended (the
+    cluster_build fixture starts the cluster)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GDPR_WAREHOUSE_DIR", str(cluster_build.warehouse))
         patch.delenv("GDPR_SPARK_EVENT_LOG_DIR", raising=False)

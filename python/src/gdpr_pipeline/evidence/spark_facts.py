@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gdpr_pipeline.audit import SPARK_EVIDENCE_SUBDIR, jsonable, read_spark_trail
+from gdpr_pipeline.audit import SPARK_EVIDENCE_SUBDIR, read_spark_trail
+from gdpr_pipeline.core.jsonenc import jsonable
 from gdpr_pipeline.core.paths import Paths
 from gdpr_pipeline.engines import spark as spark_engine
 from gdpr_pipeline.evidence.collect import EngineFacts, EvidenceResult, build

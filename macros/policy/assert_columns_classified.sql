@@ -1,16 +1,3 @@
-{#- The personal-data classification vocabulary (docs/policy.md). One list, read by the
-    post-hook below, the singular test tests/policy/assert_every_column_classified.sql and,
-    through the manifest, python/src/gdpr_pipeline/policy.py. -#}
-{% macro personal_data_classes() -%}
-    {{ return(['direct_identifier', 'quasi_identifier', 'sensitive', 'pseudonym', 'behavioural', 'non_personal']) }}
-{%- endmacro %}
-
-{#- The class of a declared column: config.meta.personal_data (dbt 1.10+), else meta. -#}
-{% macro personal_data_class(column) -%}
-    {%- set meta = column.config.meta if column.config and column.config.meta else column.meta -%}
-    {{ return((meta or {}).get('personal_data')) }}
-{%- endmacro %}
-
 {#- Post-hook of every model and seed: each column the node actually built is declared in
     YAML with a class from the vocabulary, and a release (meta.release) has no
     direct_identifier. Runs right after the node is built, so it sees this build's columns

@@ -5,8 +5,10 @@
 {% macro not_materialized() -%}
     {{ return(adapter.dispatch('not_materialized', 'gdpr_pipeline')()) }}
 {%- endmacro %}
+
 {% macro default__not_materialized() -%}
 {%- endmacro %}
+
 {% macro duckdb__not_materialized() -%}
     not materialized
 {%- endmacro %}

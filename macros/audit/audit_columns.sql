@@ -1,0 +1,31 @@
+{#- The audit record's columns, in canonical order: (name, type) with type text, int or ts. -#}
+{% macro audit_columns() -%}
+    {{ return([
+        ('seq', 'int'),
+        ('record_type', 'text'),
+        ('invocation_id', 'text'),
+        ('recorded_at', 'ts'),
+        ('command', 'text'),
+        ('unique_id', 'text'),
+        ('resource_type', 'text'),
+        ('node_name', 'text'),
+        ('relation_name', 'text'),
+        ('status', 'text'),
+        ('started_at', 'ts'),
+        ('ended_at', 'ts'),
+        ('execution_ms', 'int'),
+        ('rows_affected', 'int'),
+        ('failures', 'int'),
+        ('message', 'text'),
+        ('result_count', 'int'),
+        ('dbt_version', 'text'),
+        ('adapter_type', 'text'),
+        ('adapter_version', 'text'),
+        ('engine_version', 'text'),
+        ('git_commit', 'text'),
+        ('as_of', 'ts'),
+        ('key_id', 'text'),
+        ('target_name', 'text'),
+        ('dbt_vars', 'text'),
+    ]) }}
+{%- endmacro %}
