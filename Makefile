@@ -47,6 +47,8 @@ run: install
 lint: install
 	$(BIN)/ruff check python
 	$(BIN)/ruff format --check python
+	# The package's layers (python/pyproject.toml [tool.importlinter]).
+	$(BIN)/lint-imports --config python/pyproject.toml
 	$(BIN)/dbt parse --warn-error --quiet
 	# The column policy on the manifest dbt parse just wrote (no warehouse needed).
 	$(BIN)/python -m gdpr_pipeline.policy target/manifest.json

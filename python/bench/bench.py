@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import importlib.util
 import json
 import os
 import platform
@@ -49,9 +50,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import yaml
 
 from gdpr_pipeline import keys
+from gdpr_pipeline.core.dbt import cli_executable, dbt_command, dbt_env
 from gdpr_pipeline.core.paths import find_project_root
+from gdpr_pipeline.core.warehouse import in_memory
+from gdpr_pipeline.engines.duckdb_plugin import Plugin
 from gdpr_pipeline.synth.generate import DEFAULT_ANCHOR, generate, summary_line
 from gdpr_pipeline.synth.increment import INCREMENT_FRACTION, RAW_TABLES, append_increment
 
@@ -213,18 +218,12 @@ def ensure_data(data_root: Path, subjects: int) -> dict[str, Any]:
 # ============================================================================================
 
 
-def dbt_env(warehouse: Path, key: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_ENV_SECRET", "GDPR_"))}
-    env.update(
-        DO_NOT_TRACK="1",
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        DBT_PROFILES_DIR=str(find_project_root()),
-        GDPR_WAREHOUSE_DIR=str(warehouse),
-        DBT_ENV_SECRET_PSEUDONYM_KEY=key,
-    )
+def bench_env(warehouse: Path, key: str) -> dict[str, str]:
+    """The isolated dbt environment of a run: its own warehouse and key (and memory limit)."""
+    overrides = {"GDPR_WAREHOUSE_DIR": str(warehouse), keys.ENV_VAR: key}
     if os.environ.get("GDPR_DUCKDB_MEMORY_LIMIT"):
-        env["GDPR_DUCKDB_MEMORY_LIMIT"] = os.environ["GDPR_DUCKDB_MEMORY_LIMIT"]
-    return env
+        overrides["GDPR_DUCKDB_MEMORY_LIMIT"] = os.environ["GDPR_DUCKDB_MEMORY_LIMIT"]
+    return dbt_env(find_project_root(), overrides, isolated=True)
 
 
 def _parse_time(value: str) -> float:
@@ -288,22 +287,20 @@ def stage_timings(target: Path) -> dict[str, Any]:
     }
 
 
-def dbt_command(
-    root: Path, run_dir: Path, command: str, *, raw_dir: Path, target: str | None = None
+def bench_command(
+    run_dir: Path, command: str, *, raw_dir: Path, target: str | None = None
 ) -> list[str]:
-    """A dbt command with the run's shared target/ (so partial parsing carries over)."""
+    """A dbt command with the run's shared target/ (so partial parsing carries over).
+
+    The Spark target runs through the CLI, which starts the session and sets the pads."""
     suffix = f"-{target}" if target else ""
-    return [
-        str(Path(sys.executable).with_name("dbt")),
-        command,
-        "--target-path",
-        str(run_dir / f"target{suffix}"),
-        "--log-path",
-        str(run_dir / f"logs{suffix}"),
-        "--vars",
-        json.dumps({"raw_dir": str(raw_dir), "as_of": AS_OF}),
-        *(["--target", target] if target else []),
-    ]
+    return dbt_command(
+        [command, *(["--target", target] if target else [])],
+        dbt_vars={"raw_dir": str(raw_dir), "as_of": AS_OF},
+        target_path=run_dir / f"target{suffix}",
+        log_path=run_dir / f"logs{suffix}",
+        entry_point=[cli_executable(), "spark-build"] if target == "spark" else None,
+    )
 
 
 def dbt_build(
@@ -317,14 +314,7 @@ def dbt_build(
     timeout_s: float | None = None,
 ) -> dict[str, Any]:
     """One `dbt build` into the run's warehouse, with per-stage timings from run_results."""
-    command = dbt_command(root, run_dir, "build", raw_dir=raw_dir, target=target)
-    if target == "spark":
-        # The Spark target runs through the CLI, which starts the session and sets the pads.
-        command = [
-            str(Path(sys.executable).with_name("gdpr-pipeline")),
-            "spark-build",
-            *command[1:],
-        ]
+    command = bench_command(run_dir, "build", raw_dir=raw_dir, target=target)
     measured = run_measured(
         command, env=env, cwd=root, log_path=run_dir / f"{name}.log", timeout_s=timeout_s
     )
@@ -367,17 +357,16 @@ def compiled_pseudonymize(root: Path, env: dict[str, str], run_dir: Path) -> str
     """The SQL expression the `pseudonymize` macro compiles to on this target."""
     marker = "__pseudonym_expression__"
     completed = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "compile",
-            "--quiet",
-            "--target-path",
-            str(run_dir / "target" / "compile_pseudonymize"),
-            "--log-path",
-            str(run_dir / "logs" / "compile_pseudonymize"),
-            "--inline",
-            "select {{ pseudonymize('pseudonym_domain', 'subject_id') }} as " + marker,
-        ],
+        dbt_command(
+            [
+                "compile",
+                "--quiet",
+                "--inline",
+                "select {{ pseudonymize('pseudonym_domain', 'subject_id') }} as " + marker,
+            ],
+            target_path=run_dir / "target" / "compile_pseudonymize",
+            log_path=run_dir / "logs" / "compile_pseudonymize",
+        ),
         cwd=root,
         env=env,
         text=True,
@@ -395,8 +384,6 @@ def pseudonym_rate(
     root: Path, env: dict[str, str], run_dir: Path, ids: int, repeats: int = 3
 ) -> dict[str, Any]:
     """HMAC pseudonyms per second over `ids` ids, pads set by the project's dbt plugin."""
-    from gdpr_pipeline.engines.duckdb_plugin import Plugin
-
     expression = compiled_pseudonymize(root, env, run_dir)
     saved = os.environ.get(keys.ENV_VAR)
     os.environ[keys.ENV_VAR] = env[keys.ENV_VAR]
@@ -407,7 +394,7 @@ def pseudonym_rate(
             os.environ.pop(keys.ENV_VAR, None)
         else:
             os.environ[keys.ENV_VAR] = saved
-    con = duckdb.connect()
+    con = in_memory()
     con.execute(f"set memory_limit = '{env.get('GDPR_DUCKDB_MEMORY_LIMIT', '6GB')}'")
     con.execute("set enable_progress_bar = false")
     con.execute("set preserve_insertion_order = false")  # as profiles.yml sets it for dbt
@@ -490,18 +477,12 @@ def pandas_baseline(
 
 def spark_target(root: Path) -> str | None:
     """Why the Spark baseline cannot run here, or None when the profile has a spark target."""
-    import yaml
-
     profile = yaml.safe_load((root / "profiles.yml").read_text())
     outputs = next(iter(profile.values())).get("outputs", {})
     if "spark" not in outputs:
         return "pending: profiles.yml has no spark target yet (the Spark target is another branch)"
-    try:
-        import pyspark  # noqa: F401
-
-        import gdpr_pipeline.engines.spark  # noqa: F401
-    except ImportError:
-        return "pending: pyspark or gdpr_pipeline.engines.spark is missing (pip install -e 'python[spark]')"
+    if importlib.util.find_spec("pyspark") is None:
+        return "pending: pyspark is missing (pip install -e 'python[spark]')"
     return None
 
 
@@ -715,7 +696,7 @@ def bench_size(
     for stale in (run_dir, warehouse):
         shutil.rmtree(stale, ignore_errors=True)
     run_dir.mkdir(parents=True)
-    env = dbt_env(warehouse, key)
+    env = bench_env(warehouse, key)
     # The builds read the source at one place, as a production source would be: raw_dir
     # links to the generated files, later to the files with the increment appended. The
     # vars stay the same, so dbt's partial parsing carries over from build to build.
@@ -725,7 +706,7 @@ def bench_size(
     # Parse once, cold, so both builds start from a warm partial-parse cache as on a
     # developer's machine; the cold parse is reported on its own.
     parse = run_measured(
-        dbt_command(root, run_dir, "parse", raw_dir=raw_dir),
+        bench_command(run_dir, "parse", raw_dir=raw_dir),
         env=env,
         cwd=root,
         log_path=run_dir / "parse.log",

@@ -7,15 +7,16 @@ and its own target/, logs/ and warehouse directories so tests never touch the de
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from gdpr_pipeline.core.dbt import cli_executable, dbt_command, dbt_env, dbt_executable
+from gdpr_pipeline.synth.generate import generate
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANTED_KEY = "PLANTED-test-key-0123456789-abcdefghij-ZYXWVU"  # >= 32 chars, easy to grep
@@ -48,29 +49,24 @@ class Build:
         self, *args: str, dbt_vars: dict[str, Any] | None = None
     ) -> subprocess.CompletedProcess[str]:
         """Run dbt with this build's paths; raw_dir and as_of are set unless overridden."""
-        return self._run([str(Path(sys.executable).with_name("dbt"))], args, dbt_vars)
+        return self._run([dbt_executable()], args, dbt_vars)
 
     def spark(
         self, *args: str, dbt_vars: dict[str, Any] | None = None
     ) -> subprocess.CompletedProcess[str]:
         """The same dbt command on Spark, through `gdpr-pipeline spark-build` (target spark)."""
-        entry_point = [str(Path(sys.executable).with_name("gdpr-pipeline")), "spark-build"]
-        return self._run(entry_point, args, dbt_vars)
+        return self._run([cli_executable(), "spark-build"], args, dbt_vars)
 
     def _run(
         self, entry_point: list[str], args: tuple[str, ...], dbt_vars: dict[str, Any] | None
     ) -> subprocess.CompletedProcess[str]:
-        merged = {"raw_dir": str(self.raw_dir), "as_of": DEMO_AS_OF, **(dbt_vars or {})}
-        command = [
-            *entry_point,
-            *args,
-            "--target-path",
-            str(self.target),
-            "--log-path",
-            str(self.logs),
-            "--vars",
-            json.dumps(merged),
-        ]
+        command = dbt_command(
+            list(args),
+            dbt_vars={"raw_dir": str(self.raw_dir), "as_of": DEMO_AS_OF, **(dbt_vars or {})},
+            target_path=self.target,
+            log_path=self.logs,
+            entry_point=entry_point,
+        )
         completed = subprocess.run(
             command, cwd=self.root, env=self.env, text=True, capture_output=True, check=False
         )
@@ -82,13 +78,7 @@ class Build:
 
 
 def make_build(tmp: Path, *, key: str | None = PLANTED_KEY) -> Build:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_ENV_SECRET", "GDPR_"))}
-    env.update(
-        DO_NOT_TRACK="1",
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        DBT_PROFILES_DIR=str(ROOT),
-        GDPR_WAREHOUSE_DIR=str(tmp / "warehouse"),
-    )
+    env = dbt_env(ROOT, {"GDPR_WAREHOUSE_DIR": str(tmp / "warehouse")}, isolated=True)
     if key is not None:
         env["DBT_ENV_SECRET_PSEUDONYM_KEY"] = key
     return Build(
@@ -127,8 +117,6 @@ def edit_project(build: Build, relative: str, old: str, new: str) -> None:
 
 
 def generate_raw(raw_dir: Path, subjects: int = 1000, seed: int = 42, **kwargs: Any) -> None:
-    from gdpr_pipeline.synth.generate import generate
-
     generate(raw_dir, subjects, seed=seed, **kwargs)
 
 

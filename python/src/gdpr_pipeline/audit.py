@@ -21,7 +21,6 @@ anchor outside the vault that catches that, as long as the evidence is kept apar
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,12 +30,12 @@ from typing import Any
 
 import duckdb
 
-from gdpr_pipeline.core.lock import WarehouseBusy, connect_read_only
+from gdpr_pipeline.core.jsonenc import TIMESTAMP_FORMAT
 from gdpr_pipeline.core.paths import Paths
+from gdpr_pipeline.core.warehouse import open_vault
 
 TRAIL = "audit.trail"
 GENESIS_HASH = "0" * 64
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 # Mirrors audit_columns() in macros/audit/record_audit.sql: (column, text|int|ts), in order.
 AUDIT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -178,111 +177,129 @@ def read_trail(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(expected, row, strict=True)) for row in cursor.fetchall()]
 
 
+# A break in the chain: the record that breaks it (None when it is missing), its seq, and why.
+Break = tuple[Mapping[str, Any] | None, int, str]
+
+
+def _seq_break(record: Mapping[str, Any], expected_seq: int) -> Break | None:
+    seq = record["seq"]
+    if seq == expected_seq:
+        return None
+    if seq < expected_seq:
+        return record, seq, f"out of order (expected seq {expected_seq})"
+    missing = f"seq {expected_seq}" if seq == expected_seq + 1 else f"seqs {expected_seq}-{seq - 1}"
+    return record, expected_seq, f"found where seq {expected_seq} belongs; {missing} deleted"
+
+
+def _hash_break(record: Mapping[str, Any], previous_hash: str) -> Break | None:
+    if record_hash(record["prev_hash"], record) != record["record_hash"]:
+        return (
+            record,
+            record["seq"],
+            "its values do not match its hash: the record was edited or moved",
+        )
+    if record["prev_hash"] != previous_hash:
+        return (
+            record,
+            record["seq"],
+            "its prev_hash is not the hash of the record before it: a record before it "
+            "was replaced, deleted or reordered",
+        )
+    return None
+
+
+def _truncation_break(invocation: Mapping[str, Any] | None, results_seen: int) -> Break | None:
+    """An invocation followed by fewer (or more) results than it declares."""
+    if invocation is None or invocation["result_count"] is None:
+        return None
+    if results_seen == invocation["result_count"]:
+        return None
+    return (
+        invocation,
+        invocation["seq"],
+        f"it declares {invocation['result_count']} results but {results_seen} follow it: "
+        "result records were deleted",
+    )
+
+
+def _chain_break(records: Sequence[Mapping[str, Any]]) -> Break | None:
+    """Walk the chain from seq 1: the first record whose seq, hash or invocation is wrong."""
+    previous_hash = GENESIS_HASH
+    invocation: Mapping[str, Any] | None = None
+    results_seen = 0
+    for expected_seq, record in enumerate(records, start=1):
+        problem = _seq_break(record, expected_seq) or _hash_break(record, previous_hash)
+        if problem:
+            return problem
+        if record["record_type"] == "invocation":
+            problem = _truncation_break(invocation, results_seen)
+            if problem:
+                return problem
+            invocation, results_seen = record, 0
+        elif invocation is None or record["invocation_id"] != invocation["invocation_id"]:
+            return record, record["seq"], "it does not follow the record of its invocation"
+        elif record["record_type"] != "publish":
+            # The publish step's record (published / not_published) is not a dbt result.
+            results_seen += 1
+        previous_hash = record["record_hash"]
+    return _truncation_break(invocation, results_seen)
+
+
+def _anchor_break(
+    by_seq: Mapping[int, Mapping[str, Any]], genesis: str | None, anchor: Anchor
+) -> Break | None:
+    """Does the chain still hold the head an evidence build wrote down?"""
+    record = by_seq.get(anchor.seq)
+    if record is None:
+        return (
+            None,
+            anchor.seq,
+            f"missing, but {anchor.source} recorded it as the chain's head: "
+            "the trail was truncated or replaced",
+        )
+    if genesis != anchor.genesis_hash:
+        return (
+            by_seq[1],
+            1,
+            f"its hash differs from the first record named in {anchor.source}: the trail "
+            "was replaced (if the warehouse was recreated on purpose, archive that evidence)",
+        )
+    if record["record_hash"] != anchor.record_hash:
+        return (
+            record,
+            anchor.seq,
+            f"its hash differs from the head recorded in {anchor.source}: the trail was rewritten",
+        )
+    return None
+
+
 def verify_records(
     records: Sequence[Mapping[str, Any]], anchors: Iterable[Anchor] = ()
 ) -> VerifyResult:
-    """Walk the chain from seq 1 and report the first record that breaks it."""
+    """Walk the chain from seq 1, then check the anchors; report the first break."""
     genesis = records[0]["record_hash"] if records else None
-    invocations = sum(1 for r in records if r["record_type"] == "invocation")
     head = records[-1] if records else None
     base = {
         "records": len(records),
-        "invocations": invocations,
+        "invocations": sum(1 for r in records if r["record_type"] == "invocation"),
         "head_seq": head["seq"] if head else None,
         "head_hash": head["record_hash"] if head else None,
         "genesis_hash": genesis,
     }
-
-    def broken(record: Mapping[str, Any] | None, seq: int, problem: str) -> VerifyResult:
-        named = describe(record) if record is not None else f"record seq {seq}"
-        return VerifyResult(ok=False, broken_seq=seq, problem=f"{named}: {problem}", **base)
-
-    previous_hash = GENESIS_HASH
-    open_invocation: Mapping[str, Any] | None = None
-    results_seen = 0
-
-    def invocation_complete() -> str | None:
-        if open_invocation is None or open_invocation["result_count"] is None:
-            return None
-        if results_seen != open_invocation["result_count"]:
-            return (
-                f"it declares {open_invocation['result_count']} results but "
-                f"{results_seen} follow it: result records were deleted"
-            )
-        return None
-
-    for expected_seq, record in enumerate(records, start=1):
-        seq = record["seq"]
-        if seq != expected_seq:
-            if seq > expected_seq:
-                missing = (
-                    f"seq {expected_seq}"
-                    if seq == expected_seq + 1
-                    else f"seqs {expected_seq}-{seq - 1}"
-                )
-                return broken(
-                    record,
-                    expected_seq,
-                    f"found where seq {expected_seq} belongs; {missing} deleted",
-                )
-            return broken(record, seq, f"out of order (expected seq {expected_seq})")
-        if record_hash(record["prev_hash"], record) != record["record_hash"]:
-            return broken(
-                record, seq, "its values do not match its hash: the record was edited or moved"
-            )
-        if record["prev_hash"] != previous_hash:
-            return broken(
-                record,
-                seq,
-                "its prev_hash is not the hash of the record before it: a record before it "
-                "was replaced, deleted or reordered",
-            )
-        if record["record_type"] == "invocation":
-            problem = invocation_complete()
-            if problem:
-                return broken(open_invocation, open_invocation["seq"], problem)
-            open_invocation, results_seen = record, 0
-        else:
-            if (
-                open_invocation is None
-                or record["invocation_id"] != open_invocation["invocation_id"]
-            ):
-                return broken(record, seq, "it does not follow the record of its invocation")
-            # The publish step's record (published / not_published) is not a dbt result.
-            if record["record_type"] != "publish":
-                results_seen += 1
-        previous_hash = record["record_hash"]
-    problem = invocation_complete()
-    if problem:
-        return broken(open_invocation, open_invocation["seq"], problem)
-
-    by_seq = {r["seq"]: r for r in records}
+    problem = _chain_break(records)
     checked = 0
-    for anchor in anchors:
-        record = by_seq.get(anchor.seq)
-        if record is None:
-            return broken(
-                None,
-                anchor.seq,
-                f"missing, but {anchor.source} recorded it as the chain's head: "
-                "the trail was truncated or replaced",
-            )
-        if genesis != anchor.genesis_hash:
-            return broken(
-                by_seq[1],
-                1,
-                f"its hash differs from the first record named in {anchor.source}: the trail "
-                "was replaced (if the warehouse was recreated on purpose, archive that evidence)",
-            )
-        if record["record_hash"] != anchor.record_hash:
-            return broken(
-                record,
-                anchor.seq,
-                f"its hash differs from the head recorded in {anchor.source}: "
-                "the trail was rewritten",
-            )
-        checked += 1
-    return VerifyResult(ok=True, anchors_checked=checked, **base)
+    if problem is None:
+        by_seq = {r["seq"]: r for r in records}
+        for anchor in anchors:
+            problem = _anchor_break(by_seq, genesis, anchor)
+            if problem:
+                break
+            checked += 1
+    if problem is None:
+        return VerifyResult(ok=True, anchors_checked=checked, **base)
+    record, seq, why = problem
+    named = describe(record) if record is not None else f"record seq {seq}"
+    return VerifyResult(ok=False, broken_seq=seq, problem=f"{named}: {why}", **base)
 
 
 def read_anchors(evidence_dir: Path) -> list[Anchor]:
@@ -306,14 +323,7 @@ def read_anchors(evidence_dir: Path) -> list[Anchor]:
 
 
 def connect_vault(paths: Paths) -> duckdb.DuckDBPyConnection:
-    if not paths.vault_db.exists():
-        raise AuditTrailError(f"{paths.vault_db} does not exist: run `dbt build` first.")
-    try:
-        return connect_read_only(str(paths.vault_db))
-    except WarehouseBusy:
-        raise
-    except duckdb.Error as error:
-        raise AuditTrailError(f"Cannot open {paths.vault_db} read-only: {error}") from error
+    return open_vault(paths, error=AuditTrailError)
 
 
 def verify(paths: Paths, *, use_anchors: bool = True) -> VerifyResult:
@@ -321,10 +331,3 @@ def verify(paths: Paths, *, use_anchors: bool = True) -> VerifyResult:
     with connect_vault(paths) as con:
         records = read_trail(con)
     return verify_records(records, read_anchors(paths.evidence) if use_anchors else ())
-
-
-def jsonable(value: Any) -> Any:
-    """Timestamps as ISO text (UTC), for evidence.json."""
-    if isinstance(value, dt.datetime):
-        return value.strftime(TIMESTAMP_FORMAT)
-    return value

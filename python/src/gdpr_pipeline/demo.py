@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from gdpr_pipeline import keys
 from gdpr_pipeline.core.dbt import RunSummary, read_run_results, run_dbt
 from gdpr_pipeline.core.paths import Paths
 from gdpr_pipeline.core.raw_files import raw_row_counts
+from gdpr_pipeline.core.warehouse import open_analytics, rows
 from gdpr_pipeline.evidence.collect import build as build_evidence
 from gdpr_pipeline.ml.train import TrainingError, train
 from gdpr_pipeline.synth.generate import generate, summary_line
@@ -44,22 +43,10 @@ def build(
     return read_run_results(paths, completed.returncode)
 
 
-def quarantine_counts(paths: Paths) -> dict[str, int]:
-    """Rejected input rows per source table and reason, from the vault."""
-    with duckdb.connect(str(paths.vault_db), read_only=True) as con:
-        rows = con.execute(
-            "select source_table || ': ' || rejection_reason, count(*) "
-            "from quarantine.quarantine_records group by all order by all"
-        ).fetchall()
-    return dict(rows)
-
-
 def funnel(paths: Paths) -> list[dict[str, Any]]:
     """The release funnel as published in the analytics database."""
-    with duckdb.connect(str(paths.analytics_db), read_only=True) as con:
-        cursor = con.execute("select * from release_funnel order by purpose")
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    with open_analytics(paths) as con:
+        return rows(con, "select * from release_funnel order by purpose")
 
 
 def run_demo(

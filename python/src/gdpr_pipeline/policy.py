@@ -11,13 +11,14 @@ the column. docs/policy.md describes the vocabulary and the rules.
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from gdpr_pipeline.core.registry import purpose_columns
 
 # Keep in step with macros/policy/personal_data.sql (a test compares the two).
 CLASSES = (
@@ -59,11 +60,10 @@ def node_label(node: Mapping[str, Any]) -> str:
 
 def read_allowlist(path: Path) -> dict[str, set[str]]:
     """purpose -> the columns its releases may carry (seeds/purpose_columns.csv)."""
-    allowed: dict[str, set[str]] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            allowed.setdefault(row["purpose"], set()).add(row["column_name"].lower())
-    return allowed
+    return {
+        purpose: {row["column_name"].lower() for row in allowed}
+        for purpose, allowed in purpose_columns(path).items()
+    }
 
 
 def allowlist_path(manifest: Mapping[str, Any]) -> Path:
@@ -99,19 +99,21 @@ def _tests_on(manifest: Mapping[str, Any], unique_id: str, name: str) -> list[di
     ]
 
 
-def _release_violations(
-    manifest: Mapping[str, Any],
-    node: Mapping[str, Any],
+def _declaration_violations(label: str, node: Mapping[str, Any]) -> Iterator[Violation]:
+    """A release declares an enforced contract and the purpose it serves."""
+    if not (node.get("config", {}).get("contract") or {}).get("enforced"):
+        yield Violation(label, None, "release without an enforced contract")
+    if not (node.get("config", {}).get("meta") or {}).get("purpose"):
+        yield Violation(label, None, "release without meta.purpose")
+
+
+def _column_violations(
+    label: str,
+    purpose: str | None,
     classes: Mapping[str, str | None],
     allowlist: Mapping[str, set[str]],
 ) -> Iterator[Violation]:
-    label = node_label(node)
-    meta = node.get("config", {}).get("meta") or {}
-    if not (node.get("config", {}).get("contract") or {}).get("enforced"):
-        yield Violation(label, None, "release without an enforced contract")
-    purpose = meta.get("purpose")
-    if not purpose:
-        yield Violation(label, None, "release without meta.purpose")
+    """No direct identifier, and only the columns the purpose's allowlist names."""
     for column, cls in classes.items():
         if cls == "direct_identifier":
             yield Violation(label, column, "direct_identifier in a release")
@@ -125,18 +127,19 @@ def _release_violations(
                 f"{cls} column in a release of purpose {purpose}, which has no allowlist",
             )
 
-    # Row-level releases: the quasi-identifiers are declared and k-tested, exactly.
-    quasi = {c for c, cls in classes.items() if cls == "quasi_identifier"}
-    sensitive = {c for c, cls in classes.items() if cls == "sensitive"}
-    declared = set(meta.get("quasi_identifiers") or [])
-    if quasi != declared:
-        for column in sorted(quasi ^ declared):
-            yield Violation(
-                label,
-                column,
-                "quasi_identifier columns and meta.quasi_identifiers differ "
-                f"(classified {sorted(quasi)}, declared {sorted(declared)})",
-            )
+
+def _quasi_identifier_violations(
+    manifest: Mapping[str, Any], node: Mapping[str, Any], label: str, quasi: set[str]
+) -> Iterator[Violation]:
+    """Row-level releases: the quasi-identifiers are declared and k-tested, exactly."""
+    declared = set((node.get("config", {}).get("meta") or {}).get("quasi_identifiers") or [])
+    for column in sorted(quasi ^ declared):
+        yield Violation(
+            label,
+            column,
+            "quasi_identifier columns and meta.quasi_identifiers differ "
+            f"(classified {sorted(quasi)}, declared {sorted(declared)})",
+        )
     if quasi:
         tested = [
             set(kw.get("quasi_identifiers") or [])
@@ -144,15 +147,42 @@ def _release_violations(
         ]
         if quasi not in tested:
             yield Violation(label, None, f"no k_anonymous test over {sorted(quasi)}")
-    for column in sorted(sensitive):
+
+
+def _sensitive_violations(
+    manifest: Mapping[str, Any],
+    node: Mapping[str, Any],
+    label: str,
+    quasi: set[str],
+    sensitive: list[str],
+) -> Iterator[Violation]:
+    """Each sensitive column is the declared sensitive attribute and l-diversity-tested."""
+    meta = node.get("config", {}).get("meta") or {}
+    l_tests = _tests_on(manifest, node["unique_id"], "l_diverse")
+    for column in sensitive:
         if meta.get("sensitive_attribute") != column:
             yield Violation(label, column, "sensitive column is not meta.sensitive_attribute")
-        l_tests = _tests_on(manifest, node["unique_id"], "l_diverse")
         if not any(
             kw.get("sensitive_column") == column and set(kw.get("quasi_identifiers") or []) == quasi
             for kw in l_tests
         ):
             yield Violation(label, column, f"no l_diverse test of {column} over {sorted(quasi)}")
+
+
+def _release_violations(
+    manifest: Mapping[str, Any],
+    node: Mapping[str, Any],
+    classes: Mapping[str, str | None],
+    allowlist: Mapping[str, set[str]],
+) -> Iterator[Violation]:
+    label = node_label(node)
+    purpose = (node.get("config", {}).get("meta") or {}).get("purpose")
+    quasi = {c for c, cls in classes.items() if cls == "quasi_identifier"}
+    sensitive = sorted(c for c, cls in classes.items() if cls == "sensitive")
+    yield from _declaration_violations(label, node)
+    yield from _column_violations(label, purpose, classes, allowlist)
+    yield from _quasi_identifier_violations(manifest, node, label, quasi)
+    yield from _sensitive_violations(manifest, node, label, quasi, sensitive)
 
 
 def check_manifest(

@@ -12,7 +12,6 @@ the plugin, as every build does.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import shutil
@@ -20,10 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from gdpr_pipeline import keys
+from gdpr_pipeline.core.dbt import RunSummary, read_run_results, run_dbt
+from gdpr_pipeline.core.jsonenc import utc_now
 from gdpr_pipeline.core.paths import Paths
+from gdpr_pipeline.core.warehouse import open_database
+from gdpr_pipeline.ml.registry import trained_models
 
 STATE_FILE = "key_rotation.json"
 
@@ -61,15 +62,11 @@ def _write_state(paths: Paths, state: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-
-
 def published_key_id(database: Path) -> str | None:
     """The key id of the release in an analytics database file (None when there is none)."""
     if not database.exists():
         return None
-    with duckdb.connect(str(database), read_only=True) as con:
+    with open_database(database, error=RotationError) as con:
         found = con.execute("select distinct key_id from release_metadata").fetchall()
     if len(found) != 1:
         raise RotationError(f"{database} names {len(found)} key ids in release_metadata.")
@@ -103,7 +100,7 @@ def _next_key(paths: Paths) -> tuple[keys.Key, str, bool]:
     return keys.load_key_file(path), str(path), created
 
 
-def _build_env(paths: Paths, next_key_source: str) -> dict[str, str]:
+def _build_env(next_key_source: str) -> dict[str, str]:
     """The environment of the build under the new key: the plugin reads it as it always does."""
     if next_key_source == keys.NEXT_ENV_VAR:
         return {keys.ENV_VAR: os.environ[keys.NEXT_ENV_VAR]}
@@ -111,22 +108,8 @@ def _build_env(paths: Paths, next_key_source: str) -> dict[str, str]:
     return {keys.ENV_VAR: "", "GDPR_KEY_FILE": next_key_source}
 
 
-def rotate(
-    paths: Paths,
-    *,
-    raw_dir: str,
-    as_of: str | None,
-) -> RotationResult:
-    """Steps 1 to 3 of the procedure: new key, previous release kept, build with the new key.
-
-    Safe to run again: the next key is reused, and the kept release is never overwritten."""
-    current = keys.load_key(key_file=paths.key_file)
-    next_key, source, created = _next_key(paths)
-    if next_key.key_id == current.key_id:
-        raise RotationError(
-            f"The next key ({source}) is the key in use (key id {current.key_id}); "
-            "a rotation needs a different key."
-        )
+def _keep_previous_release(paths: Paths, current: keys.Key, next_key: keys.Key) -> Path:
+    """Copy the release published under the key in use aside, once; return where it is."""
     published = published_key_id(paths.analytics_db)
     previous = previous_release_path(paths, current.key_id)
     if published is None:
@@ -150,7 +133,45 @@ def rotate(
             f"The release under key id {current.key_id} was not kept at {previous}; "
             "rebuild with the key in use before rotating."
         )
+    return previous
 
+
+def _build_with_next_key(
+    paths: Paths, *, next_key: keys.Key, source: str, raw_dir: str, as_of: str | None
+) -> RunSummary:
+    """dbt build with the new key; it counts only if the new key's release got published."""
+    dbt_vars: dict[str, Any] = {"raw_dir": raw_dir}
+    if as_of:
+        dbt_vars["as_of"] = as_of
+    completed = run_dbt(paths, ["build"], dbt_vars=dbt_vars, env=_build_env(source))
+    summary = read_run_results(paths, completed.returncode)
+    now_published = published_key_id(paths.analytics_db)
+    if not summary.ok or now_published != next_key.key_id:
+        raise RotationError(
+            f"The build with the new key failed (dbt exit code {summary.returncode}); the "
+            f"published release is unchanged (key id {now_published}) and the next key is kept. "
+            "Fix the cause and run `gdpr-pipeline keys rotate` again."
+        )
+    return summary
+
+
+def rotate(
+    paths: Paths,
+    *,
+    raw_dir: str,
+    as_of: str | None,
+) -> RotationResult:
+    """Steps 1 to 3 of the procedure: new key, previous release kept, build with the new key.
+
+    Safe to run again: the next key is reused, and the kept release is never overwritten."""
+    current = keys.load_key(key_file=paths.key_file)
+    next_key, source, created = _next_key(paths)
+    if next_key.key_id == current.key_id:
+        raise RotationError(
+            f"The next key ({source}) is the key in use (key id {current.key_id}); "
+            "a rotation needs a different key."
+        )
+    previous = _keep_previous_release(paths, current, next_key)
     state = read_state(paths)
     state["rotation"] = {
         "status": "building",
@@ -160,28 +181,19 @@ def rotate(
         "previous_release": str(previous),
         "raw_dir": raw_dir,
         "as_of": as_of,
-        "started_at": _now(),
+        "started_at": utc_now(),
     }
     _write_state(paths, state)
-
-    from gdpr_pipeline.core.dbt import read_run_results, run_dbt
-
-    dbt_vars: dict[str, Any] = {"raw_dir": raw_dir}
-    if as_of:
-        dbt_vars["as_of"] = as_of
-    completed = run_dbt(paths, ["build"], dbt_vars=dbt_vars, env=_build_env(paths, source))
-    summary = read_run_results(paths, completed.returncode)
-    now_published = published_key_id(paths.analytics_db)
-    if not summary.ok or now_published != next_key.key_id:
+    try:
+        summary = _build_with_next_key(
+            paths, next_key=next_key, source=source, raw_dir=raw_dir, as_of=as_of
+        )
+    except RotationError:
         state["rotation"]["status"] = "build_failed"
         _write_state(paths, state)
-        raise RotationError(
-            f"The build with the new key failed (dbt exit code {summary.returncode}); the "
-            f"published release is unchanged (key id {now_published}) and the next key is kept. "
-            "Fix the cause and run `gdpr-pipeline keys rotate` again."
-        )
+        raise
     state["rotation"].update(
-        status="awaiting_cutover", built_at=_now(), dbt_invocation_id=summary.invocation_id
+        status="awaiting_cutover", built_at=utc_now(), dbt_invocation_id=summary.invocation_id
     )
     _write_state(paths, state)
     return RotationResult(
@@ -238,10 +250,8 @@ def cutover(paths: Paths, *, keep_retired_key: bool = False) -> CutoverResult:
     for path in (removed, removed.with_name(removed.name + ".wal")):
         path.unlink(missing_ok=True)
 
-    from gdpr_pipeline.rights import trained_models
-
     stale = [m.model_id for m in trained_models(paths) if m.key_id == previous_id]
-    rotation.update(status="cut_over", cut_over_at=_now())
+    rotation.update(status="cut_over", cut_over_at=utc_now())
     state["history"] = [*state.get("history", []), rotation]
     state.pop("rotation")
     _write_state(paths, state)

@@ -72,12 +72,51 @@ class Purpose:
         return dict(self.versions)
 
 
+def _event_id_reason(
+    row: Event, copies_by_id: dict[str | None, set[Event]], counted: Counter[Event]
+) -> str | None:
+    """The event id rules: present, not reused for another event, not an exact repeat."""
+    if row.event_id is None:
+        return "missing_event_id"
+    if len(copies_by_id[row.event_id]) > 1:
+        return "conflicting_event_id"
+    if counted[row] > 1:
+        return "duplicate_event"
+    return None
+
+
+def _unregistered_label(row: Event, purposes: dict[str, Purpose]) -> bool:
+    """A grant on a purpose with a minimum needs a label the purpose's registry orders."""
+    purpose = purposes.get(row.purpose or "")
+    return (
+        row.action == "grant"
+        and purpose is not None
+        and purpose.min_policy_version is not None
+        and row.policy_version not in purpose.version_dates
+    )
+
+
+def _field_reason(
+    row: Event, purposes: dict[str, Purpose], subjects: tuple[str, ...]
+) -> str | None:
+    """The field rules, in the documented order: the first that fails names the row."""
+    rules = (
+        ("missing_subject_id", row.subject_id is None),
+        ("missing_recorded_at", row.recorded_at is None),
+        ("unknown_purpose", row.purpose not in purposes),
+        ("invalid_action", row.action not in ("grant", "withdraw")),
+        ("unknown_subject", row.subject_id not in subjects),
+        ("invalid_policy_version", row.action == "grant" and row.policy_version is None),
+        ("unknown_policy_version", _unregistered_label(row, purposes)),
+    )
+    return next((reason for reason, fails in rules if fails), None)
+
+
 def rejection_reasons(
     events: list[Event], registry: list[Purpose], subjects: tuple[str, ...]
 ) -> list[str | None]:
     """One reason per row: the first that applies, in the documented order."""
-    purposes = {p.purpose for p in registry}
-    by_name = {p.purpose: p for p in registry}
+    purposes = {p.purpose: p for p in registry}
     copies_by_id: dict[str | None, set[Event]] = defaultdict(set)
     for row in events:
         copies_by_id[row.event_id].add(row)
@@ -85,33 +124,9 @@ def rejection_reasons(
     reasons: list[str | None] = []
     for row in events:
         counted[row] += 1
-        if row.event_id is None:
-            reason = "missing_event_id"
-        elif len(copies_by_id[row.event_id]) > 1:
-            reason = "conflicting_event_id"
-        elif counted[row] > 1:
-            reason = "duplicate_event"
-        elif row.subject_id is None:
-            reason = "missing_subject_id"
-        elif row.recorded_at is None:
-            reason = "missing_recorded_at"
-        elif row.purpose not in purposes:
-            reason = "unknown_purpose"
-        elif row.action not in ("grant", "withdraw"):
-            reason = "invalid_action"
-        elif row.subject_id not in subjects:
-            reason = "unknown_subject"
-        elif row.action == "grant" and row.policy_version is None:
-            reason = "invalid_policy_version"
-        elif (
-            row.action == "grant"
-            and by_name[row.purpose].min_policy_version is not None
-            and row.policy_version not in by_name[row.purpose].version_dates
-        ):
-            reason = "unknown_policy_version"
-        else:
-            reason = None
-        reasons.append(reason)
+        reasons.append(
+            _event_id_reason(row, copies_by_id, counted) or _field_reason(row, purposes, subjects)
+        )
     return reasons
 
 

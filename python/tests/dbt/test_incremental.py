@@ -136,9 +136,7 @@ def test_increment_holds_every_kind_of_new_row(raw: dict[str, Any]) -> None:
     assert repeated_ids["plus"] > repeated_ids["base"]
 
 
-def test_increment_is_processed_incrementally(
-    incremental: dict[str, Any], raw: dict[str, Any]
-) -> None:
+def test_increment_is_processed_incrementally(incremental: dict[str, Any]) -> None:
     output = incremental["output"]
     assert "recomputing every subject" not in output
     with duckdb.connect(str(incremental["build"].vault), read_only=True) as con:
@@ -148,9 +146,7 @@ def test_increment_is_processed_incrementally(
         assert 0 < changed < subjects / 2, (model, changed, subjects)
 
 
-def test_incremental_build_equals_full_build(
-    incremental: dict[str, Any], full: Build, raw: dict[str, Any]
-) -> None:
+def test_incremental_build_equals_full_build(incremental: dict[str, Any], full: Build) -> None:
     after = releases(incremental["build"])
     assert after != incremental["before"], "the increment changed no release: the test is vacuous"
     assert_same(after, releases(full))

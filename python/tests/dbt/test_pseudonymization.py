@@ -6,7 +6,6 @@ DuckDB with the pads set by the project's own plugin: no re-implementation stand
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
@@ -20,38 +19,7 @@ from hypothesis import strategies as st
 from conftest import PLANTED_KEY, Build, make_build
 from gdpr_pipeline import keys
 from gdpr_pipeline.engines.duckdb_plugin import Plugin
-
-# RFC 4231, section 4: (key, data, HMAC-SHA256). Case 5 is truncated to 128 bits.
-RFC4231 = [
-    (b"\x0b" * 20, b"Hi There", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
-    (
-        b"Jefe",
-        b"what do ya want for nothing?",
-        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
-    ),
-    (
-        b"\xaa" * 20,
-        b"\xdd" * 50,
-        "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe",
-    ),
-    (
-        bytes(range(1, 26)),
-        b"\xcd" * 50,
-        "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b",
-    ),
-    (b"\x0c" * 20, b"Test With Truncation", "a3b6167473100ee06e0c796c2955552b"),
-    (
-        b"\xaa" * 131,
-        b"Test Using Larger Than Block-Size Key - Hash Key First",
-        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
-    ),
-    (
-        b"\xaa" * 131,
-        b"This is a test using a larger than block-size key and a larger than block-size data. "
-        b"The key needs to be hashed before being used by the HMAC algorithm.",
-        "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2",
-    ),
-]
+from key_material import RFC4231, forbidden_patterns, scan_for_leaks
 
 
 @pytest.fixture(scope="module")
@@ -122,32 +90,13 @@ def test_compiled_sql_names_variables_not_values(compiled: dict[str, str]) -> No
     assert PLANTED_KEY not in compiled["pseudonym"]
 
 
-def _forbidden_patterns(secret: bytes) -> dict[str, bytes]:
-    inner, outer = keys.Key(secret=secret, source="test").hmac_pads()
-    patterns = {"key": secret, "key (base64)": base64.b64encode(secret)}
-    for label, value in (("key", secret), ("inner pad", inner), ("outer pad", outer)):
-        patterns[f"{label} (hex)"] = value.hex().encode()
-        patterns[f"{label} (HEX)"] = value.hex().upper().encode()
-    patterns["inner pad"], patterns["outer pad"] = inner, outer
-    # Any 16-byte window of the pads is enough to flag a leak of a fragment.
-    return patterns
-
-
-def _scan(directory: Path, patterns: dict[str, bytes]) -> list[str]:
-    leaks = []
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        data = path.read_bytes()
-        leaks += [f"{label} in {path}" for label, needle in patterns.items() if needle in data]
-    return leaks
-
-
 def test_key_never_reaches_disk_or_output(demo_build: Build) -> None:
     """Scan the raw bytes of target/, logs/, both DuckDB files and dbt's output for the key."""
-    patterns = _forbidden_patterns(PLANTED_KEY.encode())
+    patterns = forbidden_patterns(PLANTED_KEY.encode())
     scanned = [demo_build.target, demo_build.logs, demo_build.warehouse]
     for directory in scanned:
         assert directory.exists() and any(directory.rglob("*")), f"nothing to scan in {directory}"
-    leaks = [leak for directory in scanned for leak in _scan(directory, patterns)]
+    leaks = [leak for directory in scanned for leak in scan_for_leaks(directory, patterns)]
     assert not leaks, leaks
     assert PLANTED_KEY not in demo_build.output
     # The view definitions stored in the vault hold SQL text: none of it holds the key.

@@ -20,6 +20,7 @@ from gdpr_pipeline import keys
 from gdpr_pipeline.audit import AUDIT_COLUMNS, GENESIS_HASH, canonical_text, record_hash
 from gdpr_pipeline.cli import app
 from gdpr_pipeline.core.paths import Paths
+from gdpr_pipeline.evidence import collect
 from gdpr_pipeline.evidence.collect import verify
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -199,9 +200,7 @@ def test_swapping_two_records_fails_naming_the_first(vault_copy: Path) -> None:
 
 
 def test_an_evidence_anchor_catches_a_rewritten_tail(vault_copy: Path) -> None:
-    from gdpr_pipeline.evidence.collect import build
-
-    build(Paths(ROOT), docs=False)  # records the head in evidence/runs/<id>/evidence.json
+    collect.build(Paths(ROOT), docs=False)  # records the head in evidence/runs/<id>/evidence.json
     assert verify(Paths(ROOT)).anchors_checked == 1
     # Someone with write access drops the whole last invocation: the chain that is left is
     # internally consistent, but the head recorded outside the vault is gone.

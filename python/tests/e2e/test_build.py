@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import Build, generate_raw
+from conftest import DEMO_AS_OF, PLANTED_KEY, Build, generate_raw
+from gdpr_pipeline import keys
 
 
 def _text_values(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -75,12 +78,6 @@ def test_releases_and_pointer_views(demo_build: Build) -> None:
 
 def test_every_released_subject_has_standing_consent(demo_build: Build) -> None:
     """Independent of the dbt tests: recompute from the raw events with plain Python."""
-    import csv
-    from datetime import datetime, timedelta
-
-    from conftest import DEMO_AS_OF, PLANTED_KEY
-    from gdpr_pipeline import keys
-
     as_of = datetime.fromisoformat(DEMO_AS_OF)
     erased = {
         r["subject_id"]
@@ -149,8 +146,6 @@ def test_missing_column_names_file_and_column(demo_build: Build, fresh_build: Bu
 def test_unparseable_value_names_file_column_and_value(
     demo_build: Build, fresh_build: Build, file: str, column: str, bad: str
 ) -> None:
-    import csv
-
     raw = _copy_raw(demo_build, fresh_build)
     path = raw / f"{file}.csv"
     with path.open(encoding="utf-8", newline="") as handle:

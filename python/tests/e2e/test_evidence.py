@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from playwright.sync_api import sync_playwright
 from typer.testing import CliRunner
 
 from conftest import PLANTED_KEY, Build, make_build
@@ -221,8 +222,6 @@ def test_earlier_runs_are_kept_and_their_heads_checked(
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
     assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run `make browser`"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -263,6 +262,13 @@ def test_evidence_page_renders_every_section_without_console_errors(
     for purpose in purposes:
         assert page.locator(f"#funnel-{purpose} rect").count() >= 3
     assert page.locator("#tests tbody tr").count() == len(evidence.data["tests"])
+    # Every test row leads with its status badge, in a status cell.
+    assert page.locator("#tests td.status > .badge").count() == len(evidence.data["tests"])
+    # The stylesheet (templates/evidence.css, inlined) applies under the page's CSP.
+    badge_background = (
+        "getComputedStyle(document.querySelector('#audit .badge.ok')).backgroundColor"
+    )
+    assert page.evaluate(badge_background) == "rgb(227, 244, 234)"  # --okbg
     assert page.locator("#art30 .activity").count() == 3
     assert evidence.model.model_id in page.locator("#model-card").inner_text()
     assert "intact" in page.locator("#audit").inner_text()

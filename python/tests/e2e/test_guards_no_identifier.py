@@ -63,22 +63,21 @@ def _leaks(build: Build) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("case", "row", "expected"),
+    ("row", "expected"),
     [
         (
-            "invalid_utf8",
             _row("1970-08-01", b"Planted\xfeLeak"),
             "subjects.csv: line 202, column full_name: invalid encoding",
         ),
         (
-            "email_in_birth_date",
             _row(PLANTED_EMAIL),
             "subjects.csv: column source.birth_date: cannot parse 'p...' (29 characters) as date",
         ),
     ],
+    ids=["invalid_utf8", "email_in_birth_date"],
 )
 def test_a_broken_raw_row_is_reported_without_its_values(
-    raw: Path, tmp_path: Path, case: str, row: bytes, expected: str
+    raw: Path, tmp_path: Path, row: bytes, expected: str
 ) -> None:
     build = make_build(tmp_path)
     shutil.copytree(raw, build.raw_dir)

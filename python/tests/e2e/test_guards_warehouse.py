@@ -100,7 +100,8 @@ def test_another_key_without_a_rotation_stops_the_build(built: Build) -> None:
     assert built.analytics.read_bytes() == before
 
 
-def test_a_busy_warehouse_gives_one_line_and_exit_75(built: Build, cli_env: Paths) -> None:
+@pytest.mark.usefixtures("cli_env")
+def test_a_busy_warehouse_gives_one_line_and_exit_75(built: Build) -> None:
     holder = subprocess.Popen(
         [
             sys.executable,

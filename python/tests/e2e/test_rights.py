@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -99,8 +100,6 @@ def _unique_subjects(raw_dir: Path) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def case(demo_build: Build, tmp_path_factory: pytest.TempPathFactory) -> Case:
-    import time
-
     patch = pytest.MonkeyPatch()
     tmp = tmp_path_factory.mktemp("rights")
     build = make_build(tmp)
@@ -324,9 +323,9 @@ def test_subject_report_of_an_included_subject(case: Case) -> None:
     for purpose, entry in by_purpose.items():
         assert entry["pseudonym"] == keys.pseudonym(SECRET, purpose, subject_id)
         assert entry["retention"]["retention_days"] == retention[purpose]
-        assert entry["retention"]["data_used_from"] == str(
+        assert entry["retention"]["data_used_from"] == (
             as_of - dt.timedelta(days=retention[purpose])
-        )
+        ).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert set(by_purpose["model_training"]["in_released_views"]) == {
         "ml_training_set_v1",
         "ml_training_set_v2",

@@ -22,13 +22,13 @@ import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_pseudonymization import RFC4231, _forbidden_patterns, _scan
 from typer.testing import CliRunner
 
 from conftest import PLANTED_KEY, ROOT, Build, make_build
 from gdpr_pipeline import keys
 from gdpr_pipeline.cli import app
 from gdpr_pipeline.engines import spark as spark_session
+from key_material import RFC4231, forbidden_patterns, scan_for_leaks
 
 pytestmark = pytest.mark.spark
 
@@ -206,7 +206,7 @@ def test_plans_and_error_messages_never_show_the_pads(spark_reader: Any) -> None
     the plan in such a message, and dbt would log it), names the key view, never its values."""
     key = keys.Key(secret=PLANTED_KEY.encode(), source="test")
     spark_session.register_key(spark_reader, key)
-    patterns = _forbidden_patterns(key.secret)
+    patterns = forbidden_patterns(key.secret)
     for label, pad in zip(("inner pad", "outer pad"), key.hmac_pads(), strict=True):
         patterns[f"{label} (1,2,..)"] = ",".join(map(str, pad)).encode()
         patterns[f"{label} (1, 2, ..)"] = ", ".join(map(str, pad)).encode()
@@ -258,7 +258,8 @@ def test_dbt_args_select_the_spark_target() -> None:
     assert spark_session.dbt_args_for_spark(["run", "--target=prod"]) == ["run", "--target=prod"]
 
 
-def test_key_and_pads_are_in_no_file_spark_wrote(spark_build: Build, spark_reader: Any) -> None:
+@pytest.mark.usefixtures("spark_reader")
+def test_key_and_pads_are_in_no_file_spark_wrote(spark_build: Build) -> None:
     """Raw bytes of target/, logs/, the Spark warehouse (tables, Derby metastore, derby.log)
     and the console output of spark-build (dbt's and Spark's own log lines). Runs last, so the
     sessions of the tests above, which declared pads of their own, are scanned as well."""
@@ -266,9 +267,9 @@ def test_key_and_pads_are_in_no_file_spark_wrote(spark_build: Build, spark_reade
     assert any(p.name == "derby.log" for p in files)
     assert any("metastore_db" in p.parts for p in files)
     assert any(p.suffix == ".parquet" for p in files)
-    patterns = _forbidden_patterns(PLANTED_KEY.encode())
+    patterns = forbidden_patterns(PLANTED_KEY.encode())
     scanned = [spark_build.target, spark_build.logs, spark_build.warehouse]
-    leaks = [leak for directory in scanned for leak in _scan(directory, patterns)]
+    leaks = [leak for directory in scanned for leak in scan_for_leaks(directory, patterns)]
     output = spark_build.output.encode()
     leaks += [f"{label} in spark-build output" for label, n in patterns.items() if n in output]
     assert not leaks, leaks[:10]

@@ -14,7 +14,8 @@ from conftest import DEMO_AS_OF, PLANTED_KEY, ROOT, Build
 from gdpr_pipeline import keys
 from gdpr_pipeline.cli import app
 from gdpr_pipeline.core.paths import Paths
-from gdpr_pipeline.ml.train import LABEL, TrainingError, pseudonym_digest, train
+from gdpr_pipeline.ml.registry import pseudonym_digest
+from gdpr_pipeline.ml.train import LABEL, TrainingError, train
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +30,9 @@ def trained(
     monkeypatch_module.setenv("GDPR_WAREHOUSE_DIR", str(alone))
     monkeypatch_module.setenv("GDPR_ARTIFACTS_DIR", str(alone / "artifacts"))
     monkeypatch_module.delenv(keys.ENV_VAR, raising=False)
+    # The lineage in the card comes from the manifest of the build that made the release, not
+    # from whatever the repository's target/ holds (a fresh clone has none).
+    monkeypatch_module.setenv("DBT_TARGET_PATH", str(demo_build.target))
     return train(Paths(ROOT)), alone
 
 

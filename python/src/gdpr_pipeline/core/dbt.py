@@ -37,6 +37,53 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+def cli_executable() -> str:
+    """The package's own console script beside dbt (`gdpr-pipeline spark-build` runs dbt)."""
+    candidate = Path(sys.executable).with_name("gdpr-pipeline")
+    return str(candidate) if candidate.exists() else "gdpr-pipeline"
+
+
+# Variables a caller's environment must not leak into an isolated build (tests, benchmarks).
+ISOLATED_PREFIXES = ("DBT_ENV_SECRET", "GDPR_")
+
+
+def dbt_env(
+    project_root: Path, overrides: dict[str, str] | None = None, *, isolated: bool = False
+) -> dict[str, str]:
+    """The environment of a dbt process: no tracking, the project's profiles.yml, then
+    `overrides`. `isolated` drops the caller's keys and GDPR_ settings first, so a test or a
+    benchmark builds only into the warehouse and with the key it names."""
+    base = {
+        k: v for k, v in os.environ.items() if not (isolated and k.startswith(ISOLATED_PREFIXES))
+    }
+    return {
+        **base,
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_PROFILES_DIR": str(project_root),
+        **(overrides or {}),
+    }
+
+
+def dbt_command(
+    args: list[str],
+    *,
+    dbt_vars: dict[str, Any] | None = None,
+    target_path: Path | None = None,
+    log_path: Path | None = None,
+    entry_point: list[str] | None = None,
+) -> list[str]:
+    """A dbt command line: dbt (or `entry_point`), its arguments, then the paths and vars."""
+    command = [*(entry_point or [dbt_executable()]), *args]
+    if target_path is not None:
+        command += ["--target-path", str(target_path)]
+    if log_path is not None:
+        command += ["--log-path", str(log_path)]
+    if dbt_vars:
+        command += ["--vars", json.dumps(dbt_vars)]
+    return command
+
+
 def git_commit(root: Path) -> str | None:
     """HEAD of the repository at root, suffixed -dirty when tracked files have changes."""
     try:
@@ -63,21 +110,12 @@ def run_dbt(
     env: dict[str, str] | None = None,
     capture: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    command = [dbt_executable(), *args]
-    if dbt_vars:
-        command += ["--vars", json.dumps(dbt_vars)]
-    full_env = {
-        **os.environ,
-        "DO_NOT_TRACK": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_PROFILES_DIR": str(paths.root),
-        **(env or {}),
-    }
+    full_env = dbt_env(paths.root, env)
     if "GDPR_GIT_COMMIT" not in full_env:
         # The audit hook records it with the invocation (macros/audit/record_audit.sql).
         full_env["GDPR_GIT_COMMIT"] = git_commit(paths.root) or ""
     return subprocess.run(
-        command,
+        dbt_command(args, dbt_vars=dbt_vars),
         cwd=paths.root,
         env=full_env,
         text=True,

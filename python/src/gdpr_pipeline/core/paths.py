@@ -64,3 +64,7 @@ class Paths:
     @property
     def purposes_seed(self) -> Path:
         return self.root / "seeds" / "purposes.csv"
+
+    @property
+    def purpose_columns_seed(self) -> Path:
+        return self.root / "seeds" / "purpose_columns.csv"

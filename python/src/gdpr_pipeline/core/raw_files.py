@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
+from gdpr_pipeline.core.warehouse import in_memory
 
 RAW_TABLES = ("subjects", "consent_events", "purchases", "erasure_requests")
 
@@ -12,7 +12,7 @@ RAW_TABLES = ("subjects", "consent_events", "purchases", "erasure_requests")
 def raw_row_counts(raw_dir: Path) -> dict[str, int]:
     """Rows in each raw file, read directly: the top of the funnel, before any rule applies."""
     counts = {}
-    with duckdb.connect() as con:
+    with in_memory() as con:
         for name in RAW_TABLES:
             for suffix, reader in ((".csv", "read_csv"), (".parquet", "read_parquet")):
                 path = raw_dir / f"{name}{suffix}"

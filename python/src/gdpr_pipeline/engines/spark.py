@@ -75,6 +75,8 @@ def profiles_dir(args: list[str], project_root: Path) -> Path:
 
 def target_settings(profiles: Path, target: str) -> dict[str, Any]:
     """The profile's target, rendered the way dbt renders it (env_var() and all)."""
+    # dbt's in-process modules load only on the Spark path: every other command runs dbt as a
+    # subprocess, and importing them costs the CLI a second at startup.
     from dbt.config.profile import Profile, read_profile
     from dbt.config.renderer import ProfileRenderer
     from dbt_common.context import set_invocation_context
@@ -96,6 +98,7 @@ def target_settings(profiles: Path, target: str) -> dict[str, Any]:
 
 def start_session(server_side_parameters: dict[str, str]) -> Any:
     """The SparkSession dbt-spark will reuse, built from the profile's server_side_parameters."""
+    # pyspark is the optional `spark` extra: imported here so the package works without it.
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.enableHiveSupport()
@@ -143,6 +146,7 @@ def register_key(spark: Any, key: keys.Key) -> None:
 
 def run_dbt_in_process(args: list[str]) -> int:
     """dbt in this process, so dbt-spark's session method finds the session started here."""
+    # In-process dbt only on the Spark path (see target_settings).
     from dbt.cli.main import dbtRunner
 
     result = dbtRunner().invoke(args)

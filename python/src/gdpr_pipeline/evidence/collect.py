@@ -16,8 +16,6 @@ vault and the analytics database are opened read-only, and only aggregates leave
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import json
 import re
 import shutil
@@ -28,21 +26,27 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import yaml
 
 from gdpr_pipeline.audit import (
     AuditTrailError,
     VerifyResult,
     connect_vault,
-    jsonable,
     read_anchors,
     read_trail,
     verify,
     verify_records,
 )
 from gdpr_pipeline.core.dbt import run_dbt, upstream
-from gdpr_pipeline.policy import CLASSES as PERSONAL_DATA_CLASSES
+from gdpr_pipeline.core.jsonenc import jsonable, utc_now
 from gdpr_pipeline.core.paths import Paths
 from gdpr_pipeline.core.raw_files import raw_row_counts
+from gdpr_pipeline.core.registry import purpose_columns, purposes
+from gdpr_pipeline.core.warehouse import open_analytics, rows
+from gdpr_pipeline.evidence.render import render
+from gdpr_pipeline.ml.registry import latest_model
+from gdpr_pipeline.policy import CLASSES as PERSONAL_DATA_CLASSES
+from gdpr_pipeline.policy import personal_data_class
 
 __all__ = [
     "AuditTrailError",
@@ -89,35 +93,7 @@ def _load_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict]:
-    cursor = con.execute(sql, params or [])
-    names = [d[0] for d in cursor.description]
-    return [{k: jsonable(v) for k, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
-
-
-def _purposes(paths: Paths) -> list[dict[str, str]]:
-    with paths.purposes_seed.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _purpose_columns(paths: Paths) -> dict[str, list[dict[str, str]]]:
-    allowed: dict[str, list[dict[str, str]]] = {}
-    seed = paths.root / "seeds" / "purpose_columns.csv"
-    if seed.exists():
-        with seed.open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                allowed.setdefault(row["purpose"], []).append(row)
-    return allowed
-
-
-def _column_class(column: dict[str, Any]) -> str | None:
-    meta = (column.get("config") or {}).get("meta") or column.get("meta") or {}
-    return meta.get("personal_data")
-
-
 def _dbt_project_var(paths: Paths, name: str) -> Any:
-    import yaml
-
     project = yaml.safe_load((paths.root / "dbt_project.yml").read_text())
     return (project.get("vars") or {}).get(name)
 
@@ -129,11 +105,12 @@ def _vault_facts(paths: Paths, manifest: dict[str, Any]) -> dict[str, Any]:
     with connect_vault(paths) as con:
         trail = read_trail(con)
         try:
-            quarantine = _rows(
+            counts = rows(
                 con,
                 f"select source_table, rejection_reason, count(*) as rows from {relation} "
                 "group by all order by source_table, rejection_reason",
             )
+            quarantine = jsonable(counts)
         except duckdb.Error:
             quarantine = None
     return {"trail": trail, "quarantine": quarantine}
@@ -143,24 +120,22 @@ def _analytics_facts(paths: Paths) -> dict[str, Any]:
     """The published release metadata, privacy report and funnel (aggregates only)."""
     if not paths.analytics_db.exists():
         return {"published": False}
-    with duckdb.connect(str(paths.analytics_db), read_only=True) as con:
+    with open_analytics(paths, error=AuditTrailError) as con:
         return {
             "published": True,
-            "release_metadata": _rows(con, "select * from release_metadata order by release_name"),
-            "privacy_report": _rows(
-                con, "select * from release_privacy_report order by release_name"
+            "release_metadata": jsonable(
+                rows(con, "select * from release_metadata order by release_name")
             ),
-            "funnel": _rows(con, "select * from release_funnel order by purpose"),
+            "privacy_report": jsonable(
+                rows(con, "select * from release_privacy_report order by release_name")
+            ),
+            "funnel": jsonable(rows(con, "select * from release_funnel order by purpose")),
         }
 
 
 def _latest_model_card(paths: Paths) -> tuple[dict[str, Any] | None, Path | None]:
-    latest = paths.models / "LATEST"
-    if not latest.exists():
-        return None, None
-    model_dir = paths.models / latest.read_text().strip()
-    card = _load_json(model_dir / "model_card.json")
-    return card, (model_dir if card else None)
+    model = latest_model(paths)
+    return (model.card, model.directory) if model else (None, None)
 
 
 # --- assembling ------------------------------------------------------------------------------
@@ -262,9 +237,140 @@ def _categories(nodes: list[dict[str, Any]]) -> dict[str, list[str]]:
     classes: dict[str, set[str]] = {}
     for node in nodes:
         for column in (node.get("columns") or {}).values():
-            classes.setdefault(_column_class(column) or "unclassified", set()).add(column["name"])
+            classes.setdefault(personal_data_class(column) or "unclassified", set()).add(
+                column["name"]
+            )
     order = {c: i for i, c in enumerate(PERSONAL_DATA_CLASSES)}
     return {k: sorted(v) for k, v in sorted(classes.items(), key=lambda kv: order.get(kv[0], 99))}
+
+
+def _key_id(analytics: dict[str, Any], run: dict[str, Any] | None) -> str | None:
+    """The key id of the published releases (all of them, if they somehow differ)."""
+    key_ids = sorted(
+        {r["key_id"] for r in analytics.get("release_metadata", []) if r.get("key_id")}
+    )
+    if len(key_ids) == 1:
+        return key_ids[0]
+    return ", ".join(key_ids) or (run or {}).get("key_id")
+
+
+def _released_views(purpose: dict[str, str]) -> list[str]:
+    views = re.split(r"[;,\s]+", (purpose.get("released_views") or "").strip())
+    return [v for v in views if v]
+
+
+def _recipients(exposures: list[dict[str, Any]], view_ids: set[str]) -> list[str]:
+    """The exposures that read the purpose's views, then the analytics database's readers."""
+    recipients = [
+        f"{e.get('label') or e['name']} ({e['type']}; owner: {(e.get('owner') or {}).get('name')})"
+        for e in exposures
+        if view_ids & set((e.get("depends_on") or {}).get("nodes", []))
+    ]
+    recipients.append(
+        "Internal readers of the analytics database (analytics.duckdb), which holds no "
+        "direct identifiers."
+    )
+    return recipients
+
+
+def _k_anonymity_line(view: str, report: dict[str, Any]) -> str:
+    line = (
+        f"k-anonymity on {view}: k required {report['k_required']}, achieved "
+        f"{report['k_achieved']} over ({report['quasi_identifiers']})"
+    )
+    if report.get("l_required") is not None:
+        line += f"; l-diversity required {report['l_required']}, achieved {report['l_achieved']}"
+    return line + "."
+
+
+def _safeguards(
+    purpose: dict[str, str],
+    *,
+    allowed_columns: int,
+    view_nodes: list[dict[str, Any]],
+    key_id: str | None,
+    privacy: dict[str, dict[str, Any]],
+) -> list[str]:
+    """Art. 32 measures for one purpose, as the build enforces them."""
+    domains = sorted(
+        {(n.get("config") or {}).get("meta", {}).get("pseudonym_domain") for n in view_nodes}
+        - {None}
+    )
+    safeguards = [
+        "Purpose limitation and consent filtering: a row is released only for subjects with "
+        f"standing {purpose['purpose']} consent (or no objection, for legitimate interest) "
+        "at as_of.",
+        f"Data minimization: only the {allowed_columns} columns "
+        "allow-listed for this purpose (seed purpose_columns) may be released.",
+    ]
+    if domains:
+        safeguards.append(
+            "Pseudonymization: keyed HMAC-SHA256 pseudonyms in the domain "
+            f"{', '.join(domains)}, key id {key_id} (the key itself is held outside the "
+            "warehouse). Pseudonymous data is still personal data."
+        )
+    safeguards += [
+        _k_anonymity_line(view, privacy[view])
+        for view in _released_views(purpose)
+        if privacy.get(view)
+    ]
+    safeguards.append(
+        "Erasure requests are applied before any processing; a test fails the build if an "
+        "erased subject appears in a release."
+    )
+    safeguards.append(
+        "Every build is recorded in a hash-chained audit trail in the vault; the analytics "
+        "database is replaced atomically, and only when the whole build succeeded."
+    )
+    return safeguards
+
+
+def _model_summary(card: dict[str, Any] | None, purpose: str) -> dict[str, Any] | None:
+    """The latest model, when it was trained for this purpose."""
+    if not card or (card.get("purpose") or {}).get("purpose") != purpose:
+        return None
+    provenance = card.get("provenance") or {}
+    return {
+        "model_id": card.get("model_id"),
+        "algorithm": card.get("algorithm"),
+        "trained_on": f"{provenance.get('relation')} (version {provenance.get('version')})",
+        "dbt_invocation_id": provenance.get("dbt_invocation_id"),
+        "rows": provenance.get("rows"),
+    }
+
+
+def _activity(
+    purpose: dict[str, str],
+    *,
+    view_nodes: list[dict[str, Any]],
+    recipients: list[str],
+    safeguards: list[str],
+    model: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """One processing activity of the record: a purpose, as declared and as released."""
+    return {
+        "purpose": purpose["purpose"],
+        "description": purpose["description"],
+        "lawful_basis": purpose["lawful_basis"],
+        "lawful_basis_article": LAWFUL_BASIS_ARTICLE.get(
+            purpose["lawful_basis"], purpose["lawful_basis"]
+        ),
+        "consent_valid_days": purpose.get("consent_valid_days") or None,
+        "min_policy_version": purpose.get("min_policy_version") or None,
+        "released_views": _released_views(purpose),
+        "released_view_ids": sorted(n["unique_id"] for n in view_nodes),
+        "data_subjects": DATA_SUBJECTS,
+        "categories_released": _categories(view_nodes),
+        "recipients": recipients,
+        "transfers": TRANSFERS,
+        "retention": (
+            f"Input data older than {purpose['retention_days']} days before as_of is not "
+            f"used; released views are rebuilt on every run."
+        ),
+        "retention_days": int(purpose["retention_days"]) if purpose.get("retention_days") else None,
+        "safeguards": safeguards,
+        "model": model,
+    }
 
 
 def _art30(
@@ -276,103 +382,28 @@ def _art30(
 ) -> dict[str, Any]:
     """The record of processing activities (Art. 30(1) GDPR), one activity per purpose."""
     by_name = _nodes_by_name(manifest)
-    allowed = _purpose_columns(paths)
+    allowed = purpose_columns(paths.purpose_columns_seed)
     privacy = {r["release_name"]: r for r in analytics.get("privacy_report", [])}
-    release_metadata = analytics.get("release_metadata", [])
-    key_ids = sorted({r["key_id"] for r in release_metadata if r.get("key_id")})
-    key_id = key_ids[0] if len(key_ids) == 1 else (", ".join(key_ids) or (run or {}).get("key_id"))
+    key_id = _key_id(analytics, run)
     sources = list(manifest.get("sources", {}).values())
     exposures = list(manifest.get("exposures", {}).values())
     activities = []
-    for purpose in _purposes(paths):
-        views = re.split(r"[;,\s]+", (purpose.get("released_views") or "").strip())
-        views = [v for v in views if v]
-        view_nodes = [n for v in views for n in by_name.get(v, [])]
-        view_ids = {n["unique_id"] for n in view_nodes}
-        recipients = [
-            f"{e.get('label') or e['name']} ({e['type']}; "
-            f"owner: {(e.get('owner') or {}).get('name')})"
-            for e in exposures
-            if view_ids & set((e.get("depends_on") or {}).get("nodes", []))
-        ]
-        recipients.append(
-            "Internal readers of the analytics database (analytics.duckdb), which holds no "
-            "direct identifiers."
-        )
-        domains = sorted(
-            {(n.get("config") or {}).get("meta", {}).get("pseudonym_domain") for n in view_nodes}
-            - {None}
-        )
-        safeguards = [
-            "Purpose limitation and consent filtering: a row is released only for subjects with "
-            f"standing {purpose['purpose']} consent (or no objection, for legitimate interest) "
-            "at as_of.",
-            f"Data minimization: only the {len(allowed.get(purpose['purpose'], []))} columns "
-            "allow-listed for this purpose (seed purpose_columns) may be released.",
-        ]
-        if domains:
-            safeguards.append(
-                "Pseudonymization: keyed HMAC-SHA256 pseudonyms in the domain "
-                f"{', '.join(domains)}, key id {key_id} (the key itself is held outside the "
-                "warehouse). Pseudonymous data is still personal data."
-            )
-        for view in views:
-            report = privacy.get(view)
-            if report:
-                line = (
-                    f"k-anonymity on {view}: k required {report['k_required']}, achieved "
-                    f"{report['k_achieved']} over ({report['quasi_identifiers']})"
-                )
-                if report.get("l_required") is not None:
-                    line += (
-                        f"; l-diversity required {report['l_required']}, "
-                        f"achieved {report['l_achieved']}"
-                    )
-                safeguards.append(line + ".")
-        safeguards.append(
-            "Erasure requests are applied before any processing; a test fails the build if an "
-            "erased subject appears in a release."
-        )
-        safeguards.append(
-            "Every build is recorded in a hash-chained audit trail in the vault; the analytics "
-            "database is replaced atomically, and only when the whole build succeeded."
-        )
-        model = None
-        if card and (card.get("purpose") or {}).get("purpose") == purpose["purpose"]:
-            provenance = card.get("provenance") or {}
-            model = {
-                "model_id": card.get("model_id"),
-                "algorithm": card.get("algorithm"),
-                "trained_on": f"{provenance.get('relation')} (version {provenance.get('version')})",
-                "dbt_invocation_id": provenance.get("dbt_invocation_id"),
-                "rows": provenance.get("rows"),
-            }
+    for purpose in purposes(paths):
+        view_nodes = [n for v in _released_views(purpose) for n in by_name.get(v, [])]
         activities.append(
-            {
-                "purpose": purpose["purpose"],
-                "description": purpose["description"],
-                "lawful_basis": purpose["lawful_basis"],
-                "lawful_basis_article": LAWFUL_BASIS_ARTICLE.get(
-                    purpose["lawful_basis"], purpose["lawful_basis"]
+            _activity(
+                purpose,
+                view_nodes=view_nodes,
+                recipients=_recipients(exposures, {n["unique_id"] for n in view_nodes}),
+                safeguards=_safeguards(
+                    purpose,
+                    allowed_columns=len(allowed.get(purpose["purpose"], [])),
+                    view_nodes=view_nodes,
+                    key_id=key_id,
+                    privacy=privacy,
                 ),
-                "consent_valid_days": purpose.get("consent_valid_days") or None,
-                "min_policy_version": purpose.get("min_policy_version") or None,
-                "released_views": views,
-                "released_view_ids": sorted(view_ids),
-                "data_subjects": DATA_SUBJECTS,
-                "categories_released": _categories(view_nodes),
-                "recipients": recipients,
-                "transfers": TRANSFERS,
-                "retention": (
-                    f"Input data older than {purpose['retention_days']} days before as_of is not "
-                    f"used; released views are rebuilt on every run."
-                ),
-                "retention_days": int(purpose["retention_days"])
-                if purpose.get("retention_days")
-                else None,
-                "safeguards": safeguards,
-                "model": model,
-            }
+                model=_model_summary(card, purpose["purpose"]),
+            )
         )
     return {
         "controller": CONTROLLER_PLACEHOLDER,
@@ -451,7 +482,7 @@ def _lineage(manifest: dict[str, Any], nodes: list[dict[str, Any]], docs: str | 
                     "name": node["name"] + (f" v{node['version']}" if node.get("version") else ""),
                     "personal_data": sorted(
                         {
-                            _column_class(c) or "unclassified"
+                            personal_data_class(c) or "unclassified"
                             for c in (node.get("columns") or {}).values()
                         }
                     ),
@@ -510,11 +541,13 @@ def collect(
     funnel = _funnel(paths, analytics, run)
     head = trail[-1] if trail else None
     floor = (
-        manifest.get("nodes", {}).get("seed.gdpr_pipeline.purposes", {}).get("config", {})
-    ).get("meta", {}).get("privacy_floor")
+        (manifest.get("nodes", {}).get("seed.gdpr_pipeline.purposes", {}).get("config", {}))
+        .get("meta", {})
+        .get("privacy_floor")
+    )
     data = {
         "schema": SCHEMA,
-        "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "generated_at": utc_now(),
         "project_root": str(paths.root),
         "run": run,
         "nodes": nodes,
@@ -597,8 +630,6 @@ def generate_docs(paths: Paths, destination: Path) -> tuple[Path | None, str | N
 
 def build(paths: Paths, *, docs: bool = True) -> EvidenceResult:
     """Write evidence/index.html and evidence/evidence.json for the latest run; keep it in runs/."""
-    from gdpr_pipeline.evidence.render import render
-
     out = paths.evidence
     out.mkdir(parents=True, exist_ok=True)
     docs_page, docs_error = (None, "not generated (docs=False)")

@@ -8,28 +8,31 @@ trained on, so withdrawals and erasures can be traced to models (`gdpr-pipeline 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import io
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.dummy import DummyClassifier
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.metrics import accuracy_score, roc_auc_score
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder
 
+from gdpr_pipeline.core import registry as seeds
 from gdpr_pipeline.core.dbt import upstream
+from gdpr_pipeline.core.jsonenc import jsonable, timestamp
 from gdpr_pipeline.core.paths import Paths
-from gdpr_pipeline.core.private import make_private, private_dir
+from gdpr_pipeline.core.warehouse import open_analytics, rows
+from gdpr_pipeline.ml import registry
+from gdpr_pipeline.ml.card import render_markdown
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
+
+# scikit-learn and skops are imported in the functions that fit and save a model, not here:
+# together they take seconds to import, and every CLI command (keys, erasure, spark-build)
+# imports this module through the CLI. No cycle is hidden this way: they are external.
 
 VIEW = "ml_training_set"
 LABEL = "has_purchase_next_90d"
@@ -58,6 +61,23 @@ class TrainResult:
     card: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Release:
+    """What the trainer read from the analytics database: the rows and where they came from."""
+
+    metadata: dict[str, Any]
+    frame: pd.DataFrame
+    privacy: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Fitted:
+    model: Pipeline
+    categorical: list[str]
+    numeric: list[str]
+    metrics: dict[str, Any]
+
+
 def _release_metadata(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     row = con.execute(
         "select release_name, version, dbt_invocation_id, dbt_version, cast(as_of as varchar), "
@@ -71,11 +91,23 @@ def _release_metadata(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {**dict(zip(keys, row[:6], strict=True)), "published_at": row[6]}
 
 
-def _privacy(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, Any]:
-    cursor = con.execute("select * from release_privacy_report where release_name = ?", [VIEW])
-    row = cursor.fetchone()
-    names = [d[0] for d in cursor.description]
-    return dict(zip(names, row, strict=True)) if row else {}
+def _privacy(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    found = rows(con, "select * from release_privacy_report where release_name = ?", [VIEW])
+    return found[0] if found else {}
+
+
+def read_release(paths: Paths) -> Release:
+    """The latest released version of the training set, from analytics.duckdb (read-only)."""
+    with open_analytics(paths, error=TrainingError) as con:
+        metadata = _release_metadata(con)
+        frame = con.execute(f"select * from {VIEW} order by subject_pseudonym").df()
+        privacy = _privacy(con)
+    if len(frame) < 20 or frame[LABEL].nunique() < 2:
+        raise TrainingError(f"{VIEW} has {len(frame)} rows; too few (or one class) to train on.")
+    categorical, _ = _split_features(frame)
+    # Categories as text, before the fingerprint: the card hashes exactly what was trained on.
+    frame = frame.assign(**{column: frame[column].astype(str) for column in categorical})
+    return Release(metadata, frame, privacy)
 
 
 def fingerprint(frame: pd.DataFrame) -> str:
@@ -86,17 +118,11 @@ def fingerprint(frame: pd.DataFrame) -> str:
     return hashlib.sha256(buffer.getvalue().encode()).hexdigest()
 
 
-def pseudonym_digest(pseudonyms: list[str]) -> str:
-    """SHA-256 over the sorted pseudonyms, one per line: verifiable against the stored list."""
-    return hashlib.sha256("".join(p + "\n" for p in sorted(pseudonyms)).encode()).hexdigest()
-
-
 def _lawful_basis(paths: Paths) -> dict[str, str]:
-    with paths.purposes_seed.open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            if row["purpose"] == PURPOSE:
-                return {"purpose": PURPOSE, "lawful_basis": row["lawful_basis"], **row}
-    raise TrainingError(f"Purpose {PURPOSE} is not in {paths.purposes_seed}.")
+    row = seeds.purpose(paths, PURPOSE)
+    if row is None:
+        raise TrainingError(f"Purpose {PURPOSE} is not in {paths.purposes_seed}.")
+    return {"purpose": PURPOSE, "lawful_basis": row["lawful_basis"], **row}
 
 
 def _lineage(paths: Paths, relation: str) -> list[dict[str, str]]:
@@ -128,154 +154,117 @@ def _split_features(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     return categorical, numeric
 
 
-def train(paths: Paths, *, seed: int = 42, test_size: float = 0.25) -> TrainResult:
-    """Train on the latest released version and write the model, its card and its pseudonyms."""
-    if not paths.analytics_db.exists():
-        raise TrainingError(
-            f"{paths.analytics_db} does not exist: run `dbt build` (or `make run`) first."
-        )
-    with duckdb.connect(str(paths.analytics_db), read_only=True) as con:
-        release = _release_metadata(con)
-        frame = con.execute(f"select * from {VIEW} order by subject_pseudonym").df()
-        privacy = _privacy(con, release["relation"])
-    if len(frame) < 20 or frame[LABEL].nunique() < 2:
-        raise TrainingError(f"{VIEW} has {len(frame)} rows; too few (or one class) to train on.")
+def _pipeline(categorical: list[str], seed: int) -> Pipeline:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    encode = ColumnTransformer(
+        [("categories", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical)],
+        remainder="passthrough",
+    )
+    classify = HistGradientBoostingClassifier(
+        # Shallow and regularized: the demo release has a few hundred rows.
+        max_iter=60,
+        learning_rate=0.05,
+        max_depth=3,
+        min_samples_leaf=20,
+        random_state=seed,
+    )
+    return Pipeline([("encode", encode), ("classify", classify)])
+
+
+def _scores(classifier: Any, x: pd.DataFrame, y: pd.Series) -> dict[str, float]:
+    from sklearn.metrics import accuracy_score, roc_auc_score
+
+    return {
+        "roc_auc": round(float(roc_auc_score(y, classifier.predict_proba(x)[:, 1])), 4),
+        "accuracy": round(float(accuracy_score(y, classifier.predict(x))), 4),
+    }
+
+
+def fit(frame: pd.DataFrame, *, seed: int, test_size: float) -> Fitted:
+    """The model fitted on a stratified split, scored on the held-out part against a baseline."""
+    from sklearn.dummy import DummyClassifier
+    from sklearn.model_selection import train_test_split
 
     categorical, numeric = _split_features(frame)
-    for column in categorical:
-        frame[column] = frame[column].astype(str)
     x, y = frame[categorical + numeric], frame[LABEL].astype(int)
     x_train, x_test, y_train, y_test = train_test_split(
         x, y, test_size=test_size, random_state=seed, stratify=y
     )
-    model = Pipeline(
-        [
-            (
-                "encode",
-                ColumnTransformer(
-                    [
-                        (
-                            "categories",
-                            OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-                            categorical,
-                        )
-                    ],
-                    remainder="passthrough",
-                ),
-            ),
-            (
-                "classify",
-                HistGradientBoostingClassifier(
-                    # Shallow and regularized: the demo release has a few hundred rows.
-                    max_iter=60,
-                    learning_rate=0.05,
-                    max_depth=3,
-                    min_samples_leaf=20,
-                    random_state=seed,
-                ),
-            ),
-        ]
-    )
-    model.fit(x_train, y_train)
+    model = _pipeline(categorical, seed).fit(x_train, y_train)
     baseline = DummyClassifier(strategy="prior").fit(x_train, y_train)
-    scores = model.predict_proba(x_test)[:, 1]
     metrics = {
         "held_out_rows": len(x_test),
         "training_rows": len(x_train),
         "positive_rate": round(float(y.mean()), 4),
-        "model": {
-            "roc_auc": round(float(roc_auc_score(y_test, scores)), 4),
-            "accuracy": round(float(accuracy_score(y_test, model.predict(x_test))), 4),
-        },
+        "model": _scores(model, x_test, y_test),
         "baseline": {
             "name": "always predict the training prior (DummyClassifier, strategy=prior)",
-            "roc_auc": round(float(roc_auc_score(y_test, baseline.predict_proba(x_test)[:, 1])), 4),
-            "accuracy": round(float(accuracy_score(y_test, baseline.predict(x_test))), 4),
+            **_scores(baseline, x_test, y_test),
         },
     }
+    return Fitted(model, categorical, numeric, metrics)
 
-    pseudonyms = sorted(frame["subject_pseudonym"])
-    created = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    data_fingerprint = fingerprint(frame)
-    model_id = f"{created:%Y%m%dT%H%M%SZ}-{data_fingerprint[:8]}"
-    model_dir = paths.models / model_id
-    for directory in (paths.artifacts, paths.models, model_dir):
-        private_dir(directory)
 
-    import skops.io as sio
-
-    sio.dump(model, model_dir / "model.skops")
-    (model_dir / "training_pseudonyms.txt").write_text("".join(p + "\n" for p in pseudonyms))
+def model_card(
+    paths: Paths,
+    release: Release,
+    fitted: Fitted,
+    *,
+    model_id: str,
+    created: dt.datetime,
+    data_fingerprint: str,
+) -> dict[str, Any]:
+    """The model card: what was trained, on exactly which release, for which purpose."""
+    pseudonyms = list(release.frame["subject_pseudonym"])
     card = {
         "model_id": model_id,
-        "created_at": created.isoformat(),
+        "created_at": timestamp(created),
         "task": "binary classification: a purchase in the 90 days before as_of",
         "algorithm": "HistGradientBoostingClassifier on one-hot bands and counts",
-        "features": {"categorical": categorical, "numeric": numeric},
+        "features": {"categorical": fitted.categorical, "numeric": fitted.numeric},
         "label": LABEL,
         "provenance": {
             "database": str(paths.analytics_db),
             "view": VIEW,
-            **release,
-            "rows": len(frame),
+            **release.metadata,
+            "rows": len(release.frame),
             "data_fingerprint_sha256": data_fingerprint,
             "training_subjects": len(pseudonyms),
-            "training_pseudonyms_sha256": pseudonym_digest(pseudonyms),
+            "training_pseudonyms_sha256": registry.pseudonym_digest(pseudonyms),
             "pseudonym_domain": PURPOSE,
         },
         "purpose": _lawful_basis(paths),
-        "privacy": privacy,
-        "preparation_steps": _lineage(paths, release["relation"]),
-        "metrics": metrics,
+        "privacy": release.privacy,
+        "preparation_steps": _lineage(paths, release.metadata["relation"]),
+        "metrics": fitted.metrics,
         "limitations": LIMITATIONS,
     }
-    (model_dir / "model_card.json").write_text(json.dumps(card, indent=2, default=str) + "\n")
-    (model_dir / "model_card.md").write_text(render_card_markdown(card))
-    latest = paths.models / "LATEST"
-    latest.write_text(model_id + "\n")
-    # The training pseudonyms (and the model fitted on them) are personal data: owner only.
-    make_private(model_dir)
-    make_private(latest)
+    return jsonable(card)
+
+
+def train(paths: Paths, *, seed: int = 42, test_size: float = 0.25) -> TrainResult:
+    """Train on the latest released version and record the model, its card and its pseudonyms."""
+    import skops.io as sio  # see the note at the top of the module
+
+    release = read_release(paths)
+    fitted = fit(release.frame, seed=seed, test_size=test_size)
+    created = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    data_fingerprint = fingerprint(release.frame)
+    model_id = f"{created:%Y%m%dT%H%M%SZ}-{data_fingerprint[:8]}"
+    card = model_card(
+        paths,
+        release,
+        fitted,
+        model_id=model_id,
+        created=created,
+        data_fingerprint=data_fingerprint,
+    )
+    model_dir = registry.model_dir(paths, model_id)
+    sio.dump(fitted.model, model_dir / "model.skops")
+    (model_dir / "model_card.md").write_text(render_markdown(card))
+    registry.write_model(model_dir, card, list(release.frame["subject_pseudonym"]))
     return TrainResult(model_id=model_id, model_dir=model_dir, card=card)
-
-
-def render_card_markdown(card: dict[str, Any]) -> str:
-    p, m = card["provenance"], card["metrics"]
-    lines = [
-        f"# Model card: {card['model_id']}",
-        "",
-        f"**Task.** {card['task']}. **Algorithm.** {card['algorithm']}.",
-        "",
-        "## Data provenance",
-        f"- View: `{p['view']}` version {p['version']} (`{p['relation']}`) in `{p['database']}`",
-        f"- dbt invocation: `{p['dbt_invocation_id']}` (dbt {p['dbt_version']}), as_of {p['as_of']}",
-        f"- Key id: `{p['key_id']}`; pseudonym domain `{p['pseudonym_domain']}`",
-        f"- Rows: {p['rows']}; fingerprint `{p['data_fingerprint_sha256']}`",
-        f"- Training pseudonyms: {p['training_subjects']} (sha256 `{p['training_pseudonyms_sha256']}`)",
-        "",
-        "## Purpose and lawful basis",
-        f"- {card['purpose']['purpose']}: {card['purpose']['description']} "
-        f"(lawful basis: {card['purpose']['lawful_basis']}, retention {card['purpose']['retention_days']} days)",
-        "",
-        "## Metrics (held-out split)",
-        "| | ROC AUC | accuracy |",
-        "|---|---|---|",
-        f"| model | {m['model']['roc_auc']} | {m['model']['accuracy']} |",
-        f"| baseline ({m['baseline']['name']}) | {m['baseline']['roc_auc']} | {m['baseline']['accuracy']} |",
-        f"Held out {m['held_out_rows']} of {m['held_out_rows'] + m['training_rows']} rows; positive rate {m['positive_rate']}.",
-        "",
-        "## Preparation steps (dbt lineage)",
-        *[
-            f"{i}. `{s['name']}` ({s['type']}): {s['does']}"
-            for i, s in enumerate(card["preparation_steps"], 1)
-        ],
-        "",
-        "## Known limitations",
-        *[f"- {text}" for text in card["limitations"]],
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def as_dict(result: TrainResult) -> dict[str, Any]:
-    return {**asdict(result), "model_dir": str(result.model_dir)}

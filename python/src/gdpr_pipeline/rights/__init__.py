@@ -16,20 +16,22 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import decimal
-import json
 import os
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from gdpr_pipeline import keys
-from gdpr_pipeline.core.lock import connect_read_only
+from gdpr_pipeline.core.jsonenc import jsonable, utc_now
 from gdpr_pipeline.core.paths import Paths
+from gdpr_pipeline.core.warehouse import in_memory, open_analytics, open_vault, rows
+from gdpr_pipeline.ml.registry import TrainedModel, trained_models
 
 MODEL_PURPOSE = "model_training"
 TRAINING_VIEW = "ml_training_set"
@@ -51,25 +53,11 @@ class ErasedSubject(RightsError):
 
 
 def _vault(paths: Paths) -> duckdb.DuckDBPyConnection:
-    """The vault, read-only. Staging views read the raw files by the path given at build
-    time, which may be relative to the project root, so that is where DuckDB looks."""
-    if not paths.vault_db.exists():
-        raise RightsError(f"{paths.vault_db} does not exist: run `dbt build` first.")
-    con = connect_read_only(str(paths.vault_db))
-    con.execute("set file_search_path = ?", [str(paths.root)])
-    return con
+    return open_vault(paths, error=RightsError)
 
 
 def _analytics(paths: Paths) -> duckdb.DuckDBPyConnection:
-    if not paths.analytics_db.exists():
-        raise RightsError(f"{paths.analytics_db} does not exist: run `dbt build` first.")
-    return connect_read_only(str(paths.analytics_db))
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    cursor = con.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return open_analytics(paths, error=RightsError)
 
 
 def _quote(name: str) -> str:
@@ -109,56 +97,6 @@ def key_for(paths: Paths, key_id: str) -> keys.Key | None:
 
 
 # --- trained models -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TrainedModel:
-    model_id: str
-    directory: Path
-    card: dict[str, Any] = field(repr=False)
-
-    @property
-    def provenance(self) -> dict[str, Any]:
-        return self.card.get("provenance", {})
-
-    @property
-    def key_id(self) -> str | None:
-        return self.provenance.get("key_id")
-
-    @property
-    def domain(self) -> str:
-        return self.provenance.get("pseudonym_domain", MODEL_PURPOSE)
-
-    def pseudonyms(self) -> list[str] | None:
-        path = self.directory / "training_pseudonyms.txt"
-        return path.read_text().split() if path.exists() else None
-
-    def integrity_problem(self) -> str | None:
-        """Why the stored pseudonym list cannot be trusted, or None when it matches the card."""
-        from gdpr_pipeline.ml.train import pseudonym_digest
-
-        stored = self.pseudonyms()
-        if stored is None:
-            return "training_pseudonyms.txt is missing"
-        expected = self.provenance.get("training_pseudonyms_sha256")
-        if expected is None:
-            return "the model card records no training_pseudonyms_sha256"
-        if pseudonym_digest(stored) != expected:
-            return "training_pseudonyms.txt does not match the digest in the model card"
-        if len(stored) != self.provenance.get("training_subjects", len(stored)):
-            return "training_pseudonyms.txt has a different count than the model card"
-        return None
-
-
-def trained_models(paths: Paths) -> list[TrainedModel]:
-    """Every model under artifacts/models/ that has a model card, oldest first."""
-    found = []
-    for card_file in sorted(paths.models.glob("*/model_card.json")):
-        card = json.loads(card_file.read_text())
-        found.append(
-            TrainedModel(card.get("model_id", card_file.parent.name), card_file.parent, card)
-        )
-    return found
 
 
 @dataclass
@@ -238,6 +176,79 @@ def _vault_view(paths: Paths, release: Release) -> tuple[_VaultView | None, str 
     return _VaultView(eligible, tombstone), None
 
 
+@dataclass(frozen=True)
+class _Comparison:
+    """The current release as seen under a model's key: what it is compared with."""
+
+    released: set[str]
+    eligible: set[str] | None  # None without the vault
+    tombstone: set[str] | None  # None when the tombstone is under another key
+    compared_with: str
+    notes: tuple[str, ...] = ()
+
+
+def _same_key_comparison(release: Release, vault: _VaultView | None) -> _Comparison:
+    return _Comparison(
+        released=set(release.pseudonyms),
+        eligible=set(vault.eligible.values()) if vault else None,
+        tombstone=set(vault.tombstone) if vault else None,
+        compared_with=f"the current release (key id {release.key_id})",
+    )
+
+
+def _translated_comparison(
+    model: TrainedModel, release: Release, vault: _VaultView | None, paths: Paths
+) -> _Comparison | str:
+    """The release translated into the model's key through the vault's subject ids, or why
+    that cannot be done."""
+    key = key_for(paths, model.key_id or "")
+    if key is None or vault is None:
+        return (
+            f"trained under key id {model.key_id}, but the current release uses key id "
+            f"{release.key_id}: comparing needs the previous key ({model.key_id}), which is "
+            "not within reach. Run `models status` during a rotation, before `keys "
+            "cutover`, or cut over with --keep-retired-key; otherwise retrain the model."
+        )
+    return _Comparison(
+        released={
+            keys.pseudonym(key.secret, model.domain, subject_id)
+            for subject_id, current in vault.eligible.items()
+            if current in release.pseudonyms
+        },
+        eligible={
+            keys.pseudonym(key.secret, model.domain, subject_id) for subject_id in vault.eligible
+        },
+        tombstone=None,
+        compared_with=(
+            f"the current release (key id {release.key_id}), translated to the model's key "
+            f"id {model.key_id} with the previous key"
+        ),
+        notes=(
+            "the tombstone holds current-key pseudonyms only, so erased subjects are counted "
+            "in withdrawn_or_expired",
+        ),
+    )
+
+
+def _count_missing(status: ModelStatus, trained: set[str], comparison: _Comparison) -> None:
+    """Why each training subject missing from the release is missing, and the verdict."""
+    missing = trained - comparison.released
+    status.still_released = len(trained & comparison.released)
+    status.not_in_release = len(missing)
+    if comparison.tombstone is not None:
+        status.erased = len(missing & comparison.tombstone)
+    if comparison.eligible is None:
+        # Without the vault, a subject missing from the release may have been suppressed or
+        # may have withdrawn; count it as a reason to retrain rather than guess.
+        status.must_retrain = status.not_in_release > 0
+        return
+    status.suppressed_still_consenting = len(missing & comparison.eligible)
+    status.withdrawn_or_expired = len(
+        missing - comparison.eligible - (comparison.tombstone or set())
+    )
+    status.must_retrain = (status.erased or 0) + status.withdrawn_or_expired > 0
+
+
 def model_status(
     model: TrainedModel, release: Release, vault: _VaultView | None, paths: Paths
 ) -> ModelStatus:
@@ -258,55 +269,16 @@ def model_status(
         status.must_retrain = True
         return status
     status.list_verified = True
-    trained = set(model.pseudonyms() or [])
-
     if model.key_id == release.key_id:
-        released = set(release.pseudonyms)
-        eligible = set(vault.eligible.values()) if vault else None
-        tombstone = set(vault.tombstone) if vault else None
-        status.compared_with = f"the current release (key id {release.key_id})"
+        comparison: _Comparison | str = _same_key_comparison(release, vault)
     else:
-        key = key_for(paths, model.key_id or "")
-        if key is None or vault is None:
-            status.notes.append(
-                f"trained under key id {model.key_id}, but the current release uses key id "
-                f"{release.key_id}: comparing needs the previous key ({model.key_id}), which is "
-                "not within reach. Run `models status` during a rotation, before `keys "
-                "cutover`, or cut over with --keep-retired-key; otherwise retrain the model."
-            )
-            return status
-        # Translate the release into the model's key through the vault's subject ids.
-        released = {
-            keys.pseudonym(key.secret, model.domain, subject_id)
-            for subject_id, current in vault.eligible.items()
-            if current in release.pseudonyms
-        }
-        eligible = {
-            keys.pseudonym(key.secret, model.domain, subject_id) for subject_id in vault.eligible
-        }
-        tombstone = None
-        status.compared_with = (
-            f"the current release (key id {release.key_id}), translated to the model's key "
-            f"id {model.key_id} with the previous key"
-        )
-        status.notes.append(
-            "the tombstone holds current-key pseudonyms only, so erased subjects are counted "
-            "in withdrawn_or_expired"
-        )
-
-    missing = trained - released
-    status.still_released = len(trained & released)
-    status.not_in_release = len(missing)
-    if tombstone is not None:
-        status.erased = len(missing & tombstone)
-    if eligible is not None:
-        status.suppressed_still_consenting = len(missing & eligible)
-        status.withdrawn_or_expired = len(missing - eligible - (tombstone or set()))
-        status.must_retrain = (status.erased or 0) + status.withdrawn_or_expired > 0
-    else:
-        # Without the vault, a subject missing from the release may have been suppressed or
-        # may have withdrawn; count it as a reason to retrain rather than guess.
-        status.must_retrain = status.not_in_release > 0
+        comparison = _translated_comparison(model, release, vault, paths)
+    if isinstance(comparison, str):
+        status.notes.append(comparison)
+        return status
+    status.compared_with = comparison.compared_with
+    status.notes.extend(comparison.notes)
+    _count_missing(status, set(model.pseudonyms() or []), comparison)
     return status
 
 
@@ -345,18 +317,6 @@ def models_status(paths: Paths) -> StatusReport:
 # --- access report ------------------------------------------------------------------------
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def _release_key(paths: Paths, release_key_id: str) -> keys.Key:
     key = key_for(paths, release_key_id)
     if key is None:
@@ -375,7 +335,7 @@ def _tombstone_requests(
         keys.pseudonym(key.secret, domain, subject_id)
         for (domain,) in con.execute("select purpose from registry.purposes").fetchall()
     }
-    return _rows(
+    return rows(
         con,
         "select distinct request_id, received_at from staging.stg_app__erasure_requests "
         "where key_id = ? and list_contains(?, subject_pseudonym) order by received_at",
@@ -383,205 +343,308 @@ def _tombstone_requests(
     )
 
 
-def subject_report(paths: Paths, subject_id: str) -> dict[str, Any]:
-    """Everything held about one subject, as one JSON-ready document."""
+REPORT_TITLE = "GDPR Art. 15 access and Art. 20 portability: data held about one subject"
+REPORT_NOTES = (
+    "Pseudonyms are keyed HMAC-SHA256 values: pseudonymous, not anonymous.",
+    "Consent events recorded after as_of do not count for this release.",
+)
+BY_SUBJECT = "where subject_id = ?"
+
+
+@dataclass(frozen=True)
+class SubjectReport:
+    """Everything held about one subject (Art. 15 and 20); `as_dict` is the JSON document."""
+
+    subject_id: str
+    generated_at: str
+    release: dict[str, Any]
+    identity: dict[str, Any]
+    consent: dict[str, Any]
+    purchases: list[dict[str, Any]]
+    quarantined_records: list[dict[str, Any]]
+    purposes: list[dict[str, Any]]
+    models: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return jsonable({"report": REPORT_TITLE, **asdict(self), "notes": list(REPORT_NOTES)})
+
+
+def _identity(vault: duckdb.DuckDBPyConnection, key: keys.Key, subject_id: str) -> dict[str, Any]:
+    """The subject's row in the vault; an erased or unknown subject is refused, by name only."""
+    found = rows(vault, f"select * from staging.stg_app__subjects {BY_SUBJECT}", [subject_id])
+    if found:
+        return found[0]
+    requests = _tombstone_requests(vault, key, subject_id)
+    if requests:
+        first = requests[0]
+        raise ErasedSubject(
+            f"Subject {subject_id} has been erased (request {first['request_id']}, "
+            f"received {first['received_at']}): the warehouse holds no data about it, "
+            "only a tombstone of its pseudonyms."
+        )
+    raise UnknownSubject(f"Subject {subject_id} is not known to the vault.")
+
+
+def _consent(
+    vault: duckdb.DuckDBPyConnection, subject_id: str, as_of: dt.datetime
+) -> dict[str, Any]:
+    """Consent events (valid and rejected), the intervals they make, and what stands at as_of."""
+    events = rows(
+        vault,
+        "select event_id, purpose, action, policy_version, channel, recorded_at, "
+        "rejection_reason, rejection_reason is null as is_valid, "
+        f"recorded_at > ? as is_after_as_of from intermediate.int_consent_events_classified "
+        f"{BY_SUBJECT} order by recorded_at nulls last, event_id",
+        [as_of, subject_id],
+    )
+    intervals = rows(
+        vault,
+        "select purpose, opened_by_event_id, closed_by_event_id, close_reason, "
+        "policy_version, channel, grants_in_interval, valid_from, valid_to, "
+        "valid_from <= ? and (valid_to is null or valid_to > ?) as stands_at_as_of "
+        f"from intermediate.int_consent_events_to_intervals {BY_SUBJECT} "
+        "order by purpose, valid_from",
+        [as_of, as_of, subject_id],
+    )
+    current = rows(
+        vault,
+        "select purpose, lawful_basis, is_eligible, basis_event_id, consent_valid_from, "
+        f"consent_valid_to from intermediate.int_subjects_purpose_eligibility {BY_SUBJECT}",
+        [subject_id],
+    )
+    return {"events": events, "intervals": intervals, "current": current}
+
+
+def _purchases(vault: duckdb.DuckDBPyConnection, subject_id: str) -> list[dict[str, Any]]:
+    return rows(
+        vault,
+        "select purchase_id, category, amount_eur, purchased_at, rejection_reason "
+        f"from intermediate.int_purchases_classified {BY_SUBJECT} "
+        "order by purchased_at, purchase_id",
+        [subject_id],
+    )
+
+
+def _quarantined(vault: duckdb.DuckDBPyConnection, subject_id: str) -> list[dict[str, Any]]:
+    return rows(
+        vault,
+        "select source_table, record_id, rejection_reason, raw_record "
+        f"from quarantine.quarantine_records {BY_SUBJECT} order by source_table, record_id",
+        [subject_id],
+    )
+
+
+@dataclass(frozen=True)
+class _PurposeContext:
+    """What every purpose entry of one report is computed from."""
+
+    subject_id: str
+    key: keys.Key
+    as_of: dt.datetime
+    eligibility: dict[str, dict[str, Any]]  # purpose -> the subject's row at as_of
+    valid_purchases: list[dict[str, Any]]
+    vault_pseudonyms: dict[str, str]  # domain -> the vault's pseudonym of the subject
+    releases: list[dict[str, Any]]  # release_metadata
+    per_subject: set[str]  # released relations with a row per subject
+
+
+def _purpose_context(
+    vault: duckdb.DuckDBPyConnection,
+    analytics: duckdb.DuckDBPyConnection,
+    *,
+    subject_id: str,
+    key: keys.Key,
+    as_of: dt.datetime,
+    consent: dict[str, Any],
+    purchases: list[dict[str, Any]],
+) -> _PurposeContext:
+    vault_pseudonyms = dict(
+        vault.execute(
+            "select pseudonym_domain, subject_pseudonym from "
+            "intermediate.int_subject_pseudonyms where subject_id = ? and key_id = ?",
+            [subject_id, key.key_id],
+        ).fetchall()
+    )
+    releases = rows(
+        analytics,
+        "select release_name, model_name, version, latest_version, purpose "
+        "from release_metadata order by release_name",
+    )
+    per_subject = {
+        r[0]
+        for r in analytics.execute(
+            "select table_name from information_schema.columns "
+            "where column_name = 'subject_pseudonym'"
+        ).fetchall()
+    }
+    return _PurposeContext(
+        subject_id=subject_id,
+        key=key,
+        as_of=as_of,
+        eligibility={row["purpose"]: row for row in consent["current"]},
+        valid_purchases=[p for p in purchases if p["rejection_reason"] is None],
+        vault_pseudonyms=vault_pseudonyms,
+        releases=releases,
+        per_subject=per_subject,
+    )
+
+
+def _released_view(
+    analytics: duckdb.DuckDBPyConnection,
+    release: dict[str, Any],
+    pseudonym: str,
+    *,
+    counts_in_aggregates: bool,
+) -> dict[str, Any]:
+    """One released relation of the purpose, and whether the subject is in it."""
+    view = {
+        "release": release["release_name"],
+        "model": release["model_name"],
+        "version": release["version"],
+        "is_latest": release["version"] == release["latest_version"],
+        "row_per_subject": release["row_per_subject"],
+    }
+    if view["row_per_subject"]:
+        count = analytics.execute(
+            f"select count(*) from {_quote(release['release_name'])} where subject_pseudonym = ?",
+            [pseudonym],
+        ).fetchone()[0]
+        view["subject_present"] = count > 0
+    else:
+        view["subject_present"] = None
+        view["note"] = (
+            "aggregates only, no row per subject; the subject's purchases in the "
+            "retention window count towards cells of at least k subjects"
+            if counts_in_aggregates
+            else "aggregates only; none of the subject's data is in them"
+        )
+    return view
+
+
+def _retention(
+    context: _PurposeContext, retention_days: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The purpose's retention window at as_of, and the subject's valid purchases inside it."""
+    as_of = context.as_of
+    data_used_from = as_of - dt.timedelta(days=retention_days)
+    in_window = [p for p in context.valid_purchases if data_used_from <= p["purchased_at"] < as_of]
+    retention = {
+        "retention_days": retention_days,
+        "as_of": as_of,
+        "data_used_from": data_used_from,
+        "rule": "data recorded before data_used_from is not used for the purpose",
+        "note": "purchase counts matter only to purposes whose releases read "
+        "purchases (model_training features, analytics aggregates)",
+        "purchases_in_window": len(in_window),
+        "purchases_before_window": sum(
+            1 for p in context.valid_purchases if p["purchased_at"] < data_used_from
+        ),
+    }
+    return retention, in_window
+
+
+def _purpose_entry(
+    analytics: duckdb.DuckDBPyConnection, context: _PurposeContext, purpose: dict[str, Any]
+) -> dict[str, Any]:
+    """One purpose: the subject's consent, pseudonym, released views and retention window."""
+    name = purpose["purpose"]
+    pseudonym = keys.pseudonym(context.key.secret, name, context.subject_id)
+    eligibility = context.eligibility.get(name, {})
+    retention, in_window = _retention(context, int(purpose["retention_days"]))
+    views = [
+        _released_view(
+            analytics,
+            {**release, "row_per_subject": release["release_name"] in context.per_subject},
+            pseudonym,
+            counts_in_aggregates=bool(eligibility.get("is_eligible") and in_window),
+        )
+        for release in context.releases
+        if release["purpose"] == name
+    ]
+    in_vault = context.vault_pseudonyms.get(name)
+    return {
+        "purpose": name,
+        "description": purpose["description"],
+        "lawful_basis": purpose["lawful_basis"],
+        "is_eligible_at_as_of": eligibility.get("is_eligible"),
+        "basis_event_id": eligibility.get("basis_event_id"),
+        "consent_valid_from": eligibility.get("consent_valid_from"),
+        "consent_valid_to": eligibility.get("consent_valid_to"),
+        "pseudonym_domain": name,
+        "pseudonym": pseudonym,
+        "pseudonym_matches_vault": in_vault == pseudonym if in_vault is not None else None,
+        "released_views": views,
+        "in_released_views": [v["release"] for v in views if v["subject_present"]],
+        "retention": retention,
+    }
+
+
+def _model_entry(paths: Paths, model: TrainedModel, subject_id: str) -> dict[str, Any]:
+    """One trained model, and whether the subject was among its training subjects."""
+    entry: dict[str, Any] = {
+        "model_id": model.model_id,
+        "created_at": model.card.get("created_at"),
+        "view": model.provenance.get("view"),
+        "version": model.provenance.get("version"),
+        "key_id": model.key_id,
+        "as_of": model.provenance.get("as_of"),
+    }
+    model_key = key_for(paths, model.key_id or "")
+    problem = model.integrity_problem()
+    if problem:
+        entry["trained_on_subject"] = None
+        entry["note"] = problem
+    elif model_key is None:
+        entry["trained_on_subject"] = None
+        entry["note"] = f"trained under key id {model.key_id}, which is not within reach"
+    else:
+        mine = keys.pseudonym(model_key.secret, model.domain, subject_id)
+        entry["trained_on_subject"] = mine in set(model.pseudonyms() or [])
+    return entry
+
+
+def subject_report(paths: Paths, subject_id: str) -> SubjectReport:
+    """Everything held about one subject: identity, consent, purposes, models."""
     release = current_release(paths)
     key = _release_key(paths, release.key_id)
     as_of = dt.datetime.fromisoformat(release.as_of)
-    with _vault(paths) as vault:
-        identity = _rows(
-            vault, "select * from staging.stg_app__subjects where subject_id = ?", [subject_id]
-        )
-        if not identity:
-            requests = _tombstone_requests(vault, key, subject_id)
-            if requests:
-                first = requests[0]
-                raise ErasedSubject(
-                    f"Subject {subject_id} has been erased (request {first['request_id']}, "
-                    f"received {first['received_at']}): the warehouse holds no data about it, "
-                    "only a tombstone of its pseudonyms."
-                )
-            raise UnknownSubject(f"Subject {subject_id} is not known to the vault.")
-        by_subject = "where subject_id = ?"
-        events = _rows(
+    with _vault(paths) as vault, _analytics(paths) as analytics:
+        identity = _identity(vault, key, subject_id)
+        consent = _consent(vault, subject_id, as_of)
+        purchases = _purchases(vault, subject_id)
+        quarantined = _quarantined(vault, subject_id)
+        context = _purpose_context(
             vault,
-            "select event_id, purpose, action, policy_version, channel, recorded_at, "
-            "rejection_reason, rejection_reason is null as is_valid, "
-            f"recorded_at > ? as is_after_as_of from intermediate.int_consent_events_classified "
-            f"{by_subject} order by recorded_at nulls last, event_id",
-            [as_of, subject_id],
-        )
-        intervals = _rows(
-            vault,
-            "select purpose, opened_by_event_id, closed_by_event_id, close_reason, "
-            "policy_version, channel, grants_in_interval, valid_from, valid_to, "
-            "valid_from <= ? and (valid_to is null or valid_to > ?) as stands_at_as_of "
-            f"from intermediate.int_consent_events_to_intervals {by_subject} "
-            "order by purpose, valid_from",
-            [as_of, as_of, subject_id],
-        )
-        standing = {
-            row["purpose"]: row
-            for row in _rows(
-                vault,
-                "select purpose, lawful_basis, is_eligible, basis_event_id, consent_valid_from, "
-                f"consent_valid_to from intermediate.int_subjects_purpose_eligibility {by_subject}",
-                [subject_id],
-            )
-        }
-        purchases = _rows(
-            vault,
-            "select purchase_id, category, amount_eur, purchased_at, rejection_reason "
-            f"from intermediate.int_purchases_classified {by_subject} "
-            "order by purchased_at, purchase_id",
-            [subject_id],
-        )
-        quarantined = _rows(
-            vault,
-            "select source_table, record_id, rejection_reason, raw_record "
-            f"from quarantine.quarantine_records {by_subject} order by source_table, record_id",
-            [subject_id],
-        )
-        purposes = _rows(
-            vault,
-            "select purpose, description, lawful_basis, consent_valid_days, retention_days "
-            "from registry.purposes order by purpose",
-            [],
-        )
-        vault_pseudonyms = dict(
-            vault.execute(
-                "select pseudonym_domain, subject_pseudonym from "
-                "intermediate.int_subject_pseudonyms where subject_id = ? and key_id = ?",
-                [subject_id, key.key_id],
-            ).fetchall()
-        )
-
-    with _analytics(paths) as analytics:
-        releases = _rows(
             analytics,
-            "select release_name, model_name, version, latest_version, purpose "
-            "from release_metadata order by release_name",
-            [],
+            subject_id=subject_id,
+            key=key,
+            as_of=as_of,
+            consent=consent,
+            purchases=purchases,
         )
-        per_subject = {
-            r[0]
-            for r in analytics.execute(
-                "select table_name from information_schema.columns "
-                "where column_name = 'subject_pseudonym'"
-            ).fetchall()
-        }
-        purpose_entries = []
-        for purpose in purposes:
-            name = purpose["purpose"]
-            pseudonym = keys.pseudonym(key.secret, name, subject_id)
-            eligibility = standing.get(name, {})
-            data_used_from = as_of - dt.timedelta(days=int(purpose["retention_days"]))
-            valid = [p for p in purchases if p["rejection_reason"] is None]
-            in_window = [p for p in valid if data_used_from <= p["purchased_at"] < as_of]
-            views = []
-            for rel in (r for r in releases if r["purpose"] == name):
-                view = {
-                    "release": rel["release_name"],
-                    "model": rel["model_name"],
-                    "version": rel["version"],
-                    "is_latest": rel["version"] == rel["latest_version"],
-                    "row_per_subject": rel["release_name"] in per_subject,
-                }
-                if view["row_per_subject"]:
-                    count = analytics.execute(
-                        f"select count(*) from {_quote(rel['release_name'])} "
-                        "where subject_pseudonym = ?",
-                        [pseudonym],
-                    ).fetchone()[0]
-                    view["subject_present"] = count > 0
-                else:
-                    view["subject_present"] = None
-                    view["note"] = (
-                        "aggregates only, no row per subject; the subject's purchases in the "
-                        "retention window count towards cells of at least k subjects"
-                        if eligibility.get("is_eligible") and in_window
-                        else "aggregates only; none of the subject's data is in them"
-                    )
-                views.append(view)
-            purpose_entries.append(
-                {
-                    "purpose": name,
-                    "description": purpose["description"],
-                    "lawful_basis": purpose["lawful_basis"],
-                    "is_eligible_at_as_of": eligibility.get("is_eligible"),
-                    "basis_event_id": eligibility.get("basis_event_id"),
-                    "consent_valid_from": eligibility.get("consent_valid_from"),
-                    "consent_valid_to": eligibility.get("consent_valid_to"),
-                    "pseudonym_domain": name,
-                    "pseudonym": pseudonym,
-                    "pseudonym_matches_vault": (
-                        vault_pseudonyms[name] == pseudonym if name in vault_pseudonyms else None
-                    ),
-                    "released_views": views,
-                    "in_released_views": [v["release"] for v in views if v["subject_present"]],
-                    "retention": {
-                        "retention_days": purpose["retention_days"],
-                        "as_of": as_of,
-                        "data_used_from": data_used_from,
-                        "rule": "data recorded before data_used_from is not used for the purpose",
-                        "note": "purchase counts matter only to purposes whose releases read "
-                        "purchases (model_training features, analytics aggregates)",
-                        "purchases_in_window": len(in_window),
-                        "purchases_before_window": sum(
-                            1 for p in valid if p["purchased_at"] < data_used_from
-                        ),
-                    },
-                }
+        purposes = [
+            _purpose_entry(analytics, context, purpose)
+            for purpose in rows(
+                vault,
+                "select purpose, description, lawful_basis, consent_valid_days, retention_days "
+                "from registry.purposes order by purpose",
             )
-
-    models = []
-    for model in trained_models(paths):
-        entry: dict[str, Any] = {
-            "model_id": model.model_id,
-            "created_at": model.card.get("created_at"),
-            "view": model.provenance.get("view"),
-            "version": model.provenance.get("version"),
-            "key_id": model.key_id,
-            "as_of": model.provenance.get("as_of"),
-        }
-        model_key = key_for(paths, model.key_id or "")
-        problem = model.integrity_problem()
-        if problem:
-            entry["trained_on_subject"] = None
-            entry["note"] = problem
-        elif model_key is None:
-            entry["trained_on_subject"] = None
-            entry["note"] = f"trained under key id {model.key_id}, which is not within reach"
-        else:
-            mine = keys.pseudonym(model_key.secret, model.domain, subject_id)
-            entry["trained_on_subject"] = mine in set(model.pseudonyms() or [])
-        models.append(entry)
-
-    report = {
-        "report": "GDPR Art. 15 access and Art. 20 portability: data held about one subject",
-        "subject_id": subject_id,
-        "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "release": {
+        ]
+    return SubjectReport(
+        subject_id=subject_id,
+        generated_at=utc_now(),
+        release={
             "as_of": as_of,
             "key_id": release.key_id,
             "dbt_invocation_id": release.dbt_invocation_id,
         },
-        "identity": identity[0],
-        "consent": {
-            "events": events,
-            "intervals": intervals,
-            "current": list(standing.values()),
-        },
-        "purchases": purchases,
-        "quarantined_records": quarantined,
-        "purposes": purpose_entries,
-        "models": models,
-        "notes": [
-            "Pseudonyms are keyed HMAC-SHA256 values: pseudonymous, not anonymous.",
-            "Consent events recorded after as_of do not count for this release.",
-        ],
-    }
-    return _jsonable(report)
+        identity=identity,
+        consent=consent,
+        purchases=purchases,
+        quarantined_records=quarantined,
+        purposes=purposes,
+        models=[_model_entry(paths, model, subject_id) for model in trained_models(paths)],
+    )
 
 
 # --- erasure ------------------------------------------------------------------------------
@@ -619,9 +682,6 @@ def request_erasure(
                 [request_id, subject_id, received.isoformat(sep=" ")]
             )
     elif parquet_path.exists():
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
         table = pq.read_table(parquet_path)
         row = {"request_id": [request_id], "subject_id": [subject_id], "received_at": [received]}
         added = pa.Table.from_pydict(row).cast(table.schema.select(list(row)))
@@ -642,7 +702,7 @@ def raw_subject_exists(raw_dir: Path, subject_id: str) -> bool:
         path = raw_dir / f"subjects{suffix}"
         if path.exists():
             options = ", all_varchar = true, header = true" if suffix == ".csv" else ""
-            with duckdb.connect() as con:
+            with in_memory() as con:
                 found = con.execute(
                     f"select count(*) from {reader}(?{options}) where subject_id = ?",
                     [str(path), subject_id],
@@ -703,6 +763,86 @@ def pseudonym_needles(secret: bytes, domains: Iterable[str], subject_id: str) ->
     return needles
 
 
+def _previous_release_occurrences(
+    paths: Paths, domains: list[str], subject_id: str
+) -> dict[str, dict[str, int]]:
+    """The subject's bytes in each release kept aside by a rotation (its id, and its
+    pseudonyms under that release's key when the key is within reach)."""
+    previous = {}
+    for kept in sorted(paths.warehouse.glob("analytics.previous-*.duckdb")):
+        kept_key = key_for(
+            paths, kept.name.removeprefix("analytics.previous-").removesuffix(".duckdb")
+        )
+        kept_needles = {"subject_id": subject_id.encode()}
+        if kept_key is not None:
+            kept_needles.update(pseudonym_needles(kept_key.secret, domains, subject_id))
+        previous[kept.name] = {k: v for k, v in file_occurrences(kept, kept_needles).items() if v}
+    return previous
+
+
+def _erasure_problems(outcome: dict[str, Any], key_id: str) -> list[str]:
+    """What still stands between the subject and a complete erasure, with what to do."""
+    problems = []
+    if not outcome["tombstone_requests"]:
+        problems.append(
+            "no erasure request for this subject in the tombstone (key id "
+            f"{key_id}); append one to the raw erasure_requests and rebuild"
+        )
+    if (
+        outcome["vault_relations_holding_subject_id"]
+        or outcome["analytics_relations_holding_subject"]
+        or outcome["analytics_file_occurrences"]
+    ):
+        problems.append("the subject is still in a relation or in analytics.duckdb: rebuild")
+    if any(outcome["previous_release_files"].values()):
+        problems.append(
+            "a previous release kept for a key rotation still holds the subject: "
+            "finish the rotation with `gdpr-pipeline keys cutover`"
+        )
+    if outcome["leftover_publishing_files"]:
+        problems.append(
+            f"an interrupted publish left {', '.join(outcome['leftover_publishing_files'])} (it "
+            "may hold the subject's pseudonyms): the next dbt build removes it"
+        )
+    vault_bytes = outcome["vault_file_freed_copies"]
+    if vault_bytes:
+        problems.append(
+            f"vault.duckdb still holds {vault_bytes} freed copies of the subject id: "
+            "run `gdpr-pipeline erasure compact-vault`"
+        )
+    return problems
+
+
+def _unmatched_erasure_requests(con: duckdb.DuckDBPyConnection, subject_id: str) -> int:
+    """Erasure requests for this exact id that matched no subject (the build quarantines them)."""
+    return con.execute(
+        "select count(*) from quarantine.quarantine_records where source_table = "
+        "'erasure_requests' and rejection_reason = 'unknown_subject' and subject_id = ?",
+        [subject_id],
+    ).fetchone()[0]
+
+
+def _subject_in_vault(con: duckdb.DuckDBPyConnection, subject_id: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from staging.stg_app__subjects where subject_id = ?", [subject_id]
+        ).fetchone()[0]
+    )
+
+
+def _unknown_subject_problems(unmatched: int, known: bool) -> list[str]:
+    """An id no subject has is never reported as erased."""
+    if unmatched:
+        return [
+            f"unknown subject: {unmatched} erasure request(s) name this id, but no subject has "
+            "it exactly (quarantined as unknown_subject; ids are compared with no trimming or "
+            "case folding), so nobody was erased"
+        ]
+    if not known:
+        return ["unknown subject: no subject and no erasure request has this id"]
+    return []
+
+
 def verify_erasure(paths: Paths, subject_id: str) -> dict[str, Any]:
     """Proof that an erased subject is gone: no relation of either database holds its id or
     any of its pseudonyms, no byte of analytics.duckdb (or a previous release kept during a
@@ -715,12 +855,7 @@ def verify_erasure(paths: Paths, subject_id: str) -> dict[str, Any]:
         pseudonyms = [keys.pseudonym(key.secret, d, subject_id) for d in domains]
         vault_hits = relations_containing(vault, [subject_id])
         unmatched = _unmatched_erasure_requests(vault, subject_id)
-        known = bool(
-            requests
-            or vault.execute(
-                "select count(*) from staging.stg_app__subjects where subject_id = ?", [subject_id]
-            ).fetchone()[0]
-        )
+        known = bool(requests) or _subject_in_vault(vault, subject_id)
     with _analytics(paths) as analytics:
         analytics_hits = relations_containing(analytics, [subject_id, *pseudonyms])
     needles = {
@@ -728,21 +863,10 @@ def verify_erasure(paths: Paths, subject_id: str) -> dict[str, Any]:
         "subject_id": subject_id.encode(),
     }
     analytics_bytes = {k: v for k, v in file_occurrences(paths.analytics_db, needles).items() if v}
-    previous = {}
-    for kept in sorted(paths.warehouse.glob("analytics.previous-*.duckdb")):
-        kept_key = key_for(
-            paths, kept.name.removeprefix("analytics.previous-").removesuffix(".duckdb")
-        )
-        kept_needles = {"subject_id": subject_id.encode()}
-        if kept_key is not None:
-            kept_needles.update(pseudonym_needles(kept_key.secret, domains, subject_id))
-        previous[kept.name] = {k: v for k, v in file_occurrences(kept, kept_needles).items() if v}
+    previous = _previous_release_occurrences(paths, domains, subject_id)
     vault_bytes = file_occurrences(paths.vault_db, {"subject_id": subject_id.encode()})[
         "subject_id"
     ]
-    # A publish interrupted by a crash leaves a partial file with pseudonyms; the next dbt
-    # start removes it (engines/duckdb_plugin.py), until then it counts here.
-    leftovers = sorted(p.name for p in paths.warehouse.glob("analytics.duckdb.publishing*"))
     outcome = {
         "subject_id": subject_id,
         "release": {"as_of": release.as_of, "key_id": release.key_id},
@@ -753,53 +877,17 @@ def verify_erasure(paths: Paths, subject_id: str) -> dict[str, Any]:
         "analytics_file_bytes_scanned": paths.analytics_db.stat().st_size,
         "previous_release_files": previous,
         "vault_file_freed_copies": vault_bytes,
-        "leftover_publishing_files": leftovers,
+        # A publish interrupted by a crash leaves a partial file with pseudonyms; the next dbt
+        # start removes it (engines/duckdb_plugin.py), until then it counts here.
+        "leftover_publishing_files": sorted(
+            p.name for p in paths.warehouse.glob("analytics.duckdb.publishing*")
+        ),
+        "unknown_subject": bool(unmatched) or not known,
     }
-    problems = []
-    if not requests:
-        problems.append(
-            "no erasure request for this subject in the tombstone (key id "
-            f"{key.key_id}); append one to the raw erasure_requests and rebuild"
-        )
-    if vault_hits or analytics_hits or analytics_bytes:
-        problems.append("the subject is still in a relation or in analytics.duckdb: rebuild")
-    if any(previous.values()):
-        problems.append(
-            "a previous release kept for a key rotation still holds the subject: "
-            "finish the rotation with `gdpr-pipeline keys cutover`"
-        )
-    if vault_bytes:
-        problems.append(
-            f"vault.duckdb still holds {vault_bytes} freed copies of the subject id: "
-            "run `gdpr-pipeline erasure compact-vault`"
-        )
-    if leftovers:
-        problems.append(
-            f"an interrupted publish left {', '.join(leftovers)} (it may hold the subject's "
-            "pseudonyms): the next dbt build removes it"
-        )
-    if unmatched:
-        problems.insert(
-            0,
-            f"unknown subject: {unmatched} erasure request(s) name this id, but no subject has "
-            "it exactly (quarantined as unknown_subject; ids are compared with no trimming or "
-            "case folding), so nobody was erased",
-        )
-    elif not known:
-        problems.insert(0, "unknown subject: no subject and no erasure request has this id")
-    outcome["unknown_subject"] = bool(unmatched) or not known
+    problems = _unknown_subject_problems(unmatched, known) + _erasure_problems(outcome, key.key_id)
     outcome["problems"] = problems
     outcome["ok"] = not problems
-    return _jsonable(outcome)
-
-
-def _unmatched_erasure_requests(con: duckdb.DuckDBPyConnection, subject_id: str) -> int:
-    """Erasure requests for this exact id that matched no subject (the build quarantines them)."""
-    return con.execute(
-        "select count(*) from quarantine.quarantine_records where source_table = "
-        "'erasure_requests' and rejection_reason = 'unknown_subject' and subject_id = ?",
-        [subject_id],
-    ).fetchone()[0]
+    return jsonable(outcome)
 
 
 def compact_vault(paths: Paths) -> tuple[int, int]:
@@ -812,7 +900,7 @@ def compact_vault(paths: Paths) -> tuple[int, int]:
     fresh = paths.vault_db.with_name(paths.vault_db.name + ".compacting")
     for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    with duckdb.connect() as con:
+    with in_memory() as con:
         con.execute(f"attach {_literal(paths.vault_db)} as vault (read_only)")
         con.execute(f"attach {_literal(fresh)} as vault_compacting")
         con.execute("copy from database vault to vault_compacting")

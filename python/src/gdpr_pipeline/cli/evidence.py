@@ -1,0 +1,44 @@
+"""`gdpr-pipeline evidence build|verify`: the evidence page and the audit trail's check."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gdpr_pipeline.cli._output import fail
+from gdpr_pipeline.core.lock import EX_TEMPFAIL, WarehouseBusy
+from gdpr_pipeline.core.paths import Paths
+from gdpr_pipeline.evidence import collect
+
+app = typer.Typer(
+    no_args_is_help=True, help="Evidence for a DPO: the audit trail, its check, the evidence page."
+)
+
+
+@app.command("build")
+def evidence_build(
+    docs: Annotated[bool, typer.Option(help="Regenerate the dbt docs (offline).")] = True,
+) -> None:
+    """Write evidence/index.html and evidence.json for the latest run (earlier runs are kept)."""
+    try:
+        result = collect.build(Paths.discover(), docs=docs)
+    except collect.AuditTrailError as error:
+        fail(str(error))
+    typer.echo(f"Evidence for invocation {result.invocation_id}: {result.html}")
+    if result.verify and not result.verify.ok:
+        fail(result.verify.message)
+
+
+@app.command("verify")
+def evidence_verify() -> None:
+    """Recompute the audit trail's hash chain; exit 1 naming the first broken record."""
+    try:
+        result = collect.verify(Paths.discover())
+    except WarehouseBusy as error:
+        fail(str(error), EX_TEMPFAIL)
+    except collect.AuditTrailError as error:
+        fail(str(error), 2)
+    if not result.ok:
+        fail(result.message)
+    typer.echo(result.message)
