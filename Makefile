@@ -34,6 +34,8 @@ $(STAMP): python/pyproject.toml python/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c python/constraints.txt -e "python[dev]"
+	# anonymeter's metadata caps numpy and pyarrow below this stack; it runs on it (pyproject.toml).
+	$(BIN)/python -m pip install --quiet --no-deps -c python/constraints.txt anonymeter
 	touch $(STAMP)
 
 install: $(STAMP)

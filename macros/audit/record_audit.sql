@@ -22,11 +22,11 @@
     head could not both commit. DuckDB lets one process at a time open the vault for writing,
     so concurrent dbt invocations on one warehouse are refused by the engine; run one at a
     time. -#}
-{% macro record_audit(results) -%}
-    {{ return(adapter.dispatch('record_audit', 'gdpr_pipeline')(results)) }}
+{% macro record_audit(results, failure=none, publish=none) -%}
+    {{ return(adapter.dispatch('record_audit', 'gdpr_pipeline')(results, failure, publish)) }}
 {%- endmacro %}
 
-{% macro default__record_audit(results) -%}
+{% macro default__record_audit(results, failure=none, publish=none) -%}
     {%- if execute -%}
         {{ log("Audit trail: not implemented for the " ~ adapter.type()
             ~ " adapter; this invocation is NOT recorded.", info=True) }}
@@ -34,7 +34,11 @@
     select 1
 {%- endmacro %}
 
-{% macro duckdb__record_audit(results) -%}
+{#- failure: set by a guard that stops the invocation in on-run-start (macros/guards/), which
+    records it here before raising: on-run-end never runs then.
+    publish: {'status': 'published' | 'not_published', 'message': ...}, from the publish step
+    after it renamed the file or decided not to: one record of type 'publish' is appended. -#}
+{% macro duckdb__record_audit(results, failure=none, publish=none) -%}
     {%- if not execute or flags.WHICH not in ('build', 'run', 'seed', 'snapshot', 'test', 'retry') -%}
         {{ return('select 1') }}
     {%- endif -%}
@@ -78,18 +82,18 @@
     {%- set invocation = common.copy() -%}
     {%- do invocation.update({
         'record_type': audit_literal('invocation', 'text'),
-        'status': audit_literal('error' if failed else 'success', 'text'),
+        'status': audit_literal('error' if failed or failure else 'success', 'text'),
         'started_at': audit_literal(run_started_at, 'ts'),
         'ended_at': audit_literal(now, 'ts'),
         'execution_ms': audit_literal(((now - run_started_at).total_seconds() * 1000) | round | int, 'int'),
-        'message': audit_literal(summary | join(' '), 'text'),
+        'message': audit_literal(failure[:1000] if failure else summary | join(' '), 'text'),
         'result_count': audit_literal(results | length, 'int'),
         'dbt_version': audit_literal(dbt_version, 'text'),
         'adapter_type': audit_literal(adapter.type(), 'text'),
         'adapter_version': "cast(getvariable('gdpr_dbt_adapter_version') as varchar)",
         'engine_version': 'cast(version() as varchar)',
         'git_commit': audit_literal(git_commit or none, 'text'),
-        'as_of': as_of(),
+        'as_of': as_of_or_null(),
         'key_id': pseudonym_key_id(),
         'target_name': audit_literal(target.name, 'text'),
         'dbt_vars': audit_literal(tojson(invocation_args_dict.get('vars') or {}, sort_keys=true), 'text'),
@@ -128,6 +132,17 @@
         {%- do records.append(record) -%}
     {%- endfor -%}
 
+    {%- if publish is not none -%}
+        {%- set record = common.copy() -%}
+        {%- do record.update({
+            'record_type': audit_literal('publish', 'text'),
+            'status': audit_literal(publish.status, 'text'),
+            'message': audit_literal(publish.message[:1000], 'text'),
+            'as_of': as_of_or_null(),
+            'key_id': pseudonym_key_id(),
+        }) -%}
+        {%- set records = [record] -%}
+    {%- endif -%}
     {%- set data_columns = columns | map(attribute=0) | reject('equalto', 'seq') | list -%}
     {%- set insert_sql -%}
         insert into {{ trail }} ({{ columns | map(attribute=0) | join(', ') }}, prev_hash, record_hash)
@@ -192,7 +207,9 @@
     {%- endset -%}
     {%- do run_query(insert_sql) -%}
     {%- do run_query(audit_views_sql(trail)) -%}
+    {%- if publish is none -%}
     {{ log("Audit trail: recorded invocation " ~ invocation_id ~ " and " ~ results | length
         ~ " results in " ~ trail, info=True) }}
+    {%- endif -%}
     select 1
 {%- endmacro %}

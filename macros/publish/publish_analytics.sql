@@ -41,18 +41,32 @@
     {%- set missing = releases | rejectattr('unique_id', 'in', built) | map(attribute='name') | list -%}
     {%- if not_ok -%}
         {{ log("Analytics database NOT published: " ~ not_ok | length ~ " node(s) did not succeed: " ~ (not_ok[:10] | join(', ')) ~ ". The previously published file is unchanged.", info=True) }}
+        {%- do record_audit([], publish={'status': 'not_published', 'message': not_ok | length ~ ' node(s) did not succeed'}) -%}
         {{ return('select 1') }}
     {%- elif missing -%}
         {{ log("Analytics database NOT published: this run did not build " ~ (missing | join(', '))
             ~ ". Publish with a full `dbt build`.", info=True) }}
+        {%- do record_audit([], publish={'status': 'not_published',
+            'message': 'this run did not build ' ~ (missing | join(', '))}) -%}
         {{ return('select 1') }}
     {%- endif -%}
 
     {%- set warehouse = env_var('GDPR_WAREHOUSE_DIR', 'warehouse') -%}
     {%- set final = warehouse ~ '/analytics.duckdb' -%}
     {%- set staging = final ~ '.publishing' -%}
-    {%- do run_query("select gdpr_remove_file('" ~ staging ~ "')") -%}
-    {%- do run_query("attach '" ~ staging ~ "' as analytics_publish") -%}
+    {%- set shrink = release_shrink_check(releases, final) -%}
+    {%- if shrink.refused -%}
+        {%- do record_audit([], publish={'status': 'not_published',
+            'message': 'release shrink: ' ~ (shrink.refused | join('; '))}) -%}
+        {{ exceptions.raise_compiler_error("Analytics database NOT published: " ~ (shrink.refused | join('; '))
+            ~ ". The previously published file is unchanged. If the shrink is reviewed and right, rebuild with "
+            ~ "--vars '{allow_release_shrink: [<release>]}'.") }}
+    {%- endif -%}
+    {%- for allowed in shrink.allowed -%}
+        {{ log("Release shrink allowed by var allow_release_shrink: " ~ allowed, info=True) }}
+    {%- endfor -%}
+    {%- do run_query("select gdpr_remove_file(" ~ sql_string(staging) ~ ")") -%}
+    {%- do run_query("attach " ~ sql_string(staging) ~ " as analytics_publish") -%}
     {%- set published = [] -%}
     {%- for node in releases -%}
         {%- set relation = adapter.get_relation(node.database, node.schema, node.alias) -%}
@@ -84,7 +98,9 @@
     {%- endset -%}
     {%- do run_query(release_metadata_sql) -%}
     {%- do run_query("detach analytics_publish") -%}
-    {%- do run_query("select gdpr_replace_file('" ~ staging ~ "', '" ~ final ~ "')") -%}
+    {%- do run_query("select gdpr_replace_file(" ~ sql_string(staging) ~ ", " ~ sql_string(final) ~ ")") -%}
+    {%- do record_audit([], publish={'status': 'published', 'message': 'published ' ~ published | length ~ ' releases'
+        ~ ('; shrink allowed by allow_release_shrink: ' ~ (shrink.allowed | join('; ')) if shrink.allowed else '')}) -%}
     {{ log("Published " ~ published | length ~ " releases to " ~ final, info=True) }}
     select 1
 {%- endmacro %}

@@ -12,7 +12,19 @@ events as {{ not_materialized() }} (
 
 purposes as (
 
-    select purpose from {{ ref('purposes') }}
+    select
+        purpose,
+        min_policy_version
+    from {{ ref('purposes') }}
+
+),
+
+policy_versions as (
+
+    select
+        purpose,
+        version_label
+    from {{ ref('policy_versions') }}
 
 ),
 
@@ -93,17 +105,16 @@ classified as (
             when copies_counted.action is null or copies_counted.action not in ('grant', 'withdraw')
                 then 'invalid_action'
             when subjects.subject_id is null then 'unknown_subject'
-            {#- Only a grant needs a version (to compare with min_policy_version); a withdraw
-                takes effect whatever version the client recorded. #}
+            {#- Only a grant needs a version; a withdraw takes effect whatever version the
+                client recorded. Labels are opaque ('2.1', 'v3', '2024-05'): a purpose with no
+                minimum takes any label, one with a minimum only a label its registry orders. #}
+            when copies_counted.action = 'grant' and copies_counted.policy_version is null
+                then 'invalid_policy_version'
             when
                 copies_counted.action = 'grant'
-                and (
-                    copies_counted.policy_version is null
-                    or not {{ matches_pattern(
-                        'copies_counted.policy_version', policy_version_pattern()
-                    ) }}
-                )
-                then 'invalid_policy_version'
+                and coalesce(purposes.min_policy_version, '') <> ''
+                and policy_versions.version_label is null
+                then 'unknown_policy_version'
         end as rejection_reason,
         copies_counted.recorded_at
 
@@ -112,6 +123,10 @@ classified as (
         on copies_counted.purpose = purposes.purpose
     left join subjects
         on copies_counted.subject_id = subjects.subject_id
+    left join policy_versions
+        on
+            copies_counted.purpose = policy_versions.purpose
+            and copies_counted.policy_version = policy_versions.version_label
 
 )
 

@@ -13,7 +13,7 @@
             'columns': ['event_id', 'purpose', 'action', 'policy_version', 'channel', 'recorded_at'],
             'where': 'rejection_reason is null and recorded_at <= {as_of}',
         }],
-        'rules': ['purposes'],
+        'rules': ['purposes', 'policy_versions'],
     }},
     pre_hook="{{ prepare_subject_changes() }}",
     post_hook="{{ record_subject_inputs() }}",
@@ -25,7 +25,9 @@
     - a grant and a withdraw with the same recorded_at: withdraw wins;
     - a repeated event_id counts once (duplicates are quarantined upstream);
     - a grant stops counting consent_valid_days after it was recorded;
-    - a grant under a policy_version below the purpose's min_policy_version does not count;
+    - a grant under a policy_version label that took effect before the purpose's
+      min_policy_version (registry policy_versions, by effective_date) does not count;
+    - an interval that expires after as_of still stands: it has no close_reason yet;
     - events recorded after as_of are ignored, so an earlier as_of rebuilds an earlier state;
     - erased subjects never reach this model (staging drops them), so their consent is gone.
     Back-to-back grants (a renewal before expiry) merge into one interval. -#}
@@ -42,14 +44,31 @@ valid_events as (
 
 ),
 
-purposes as (
+policy_versions as (
 
     select
         purpose,
-        consent_valid_days,
-        min_policy_version
-    from {{ ref('purposes') }}
-    where lawful_basis = 'consent'
+        version_label,
+        effective_date
+    from {{ ref('policy_versions') }}
+
+),
+
+purposes as (
+
+    {#- A minimum the registry does not order leaves min_effective_date null: no grant counts
+        (fail closed), and the data test assert_min_policy_version_is_registered fails. #}
+    select
+        purposes.purpose,
+        purposes.consent_valid_days,
+        purposes.min_policy_version,
+        minimum.effective_date as min_effective_date
+    from {{ ref('purposes') }} as purposes
+    left join policy_versions as minimum
+        on
+            purposes.purpose = minimum.purpose
+            and purposes.min_policy_version = minimum.version_label
+    where purposes.lawful_basis = 'consent'
 
 ),
 
@@ -67,11 +86,18 @@ counting_events as (
     from valid_events
     inner join purposes
         on valid_events.purpose = purposes.purpose
+    left join policy_versions as versions
+        on
+            valid_events.purpose = versions.purpose
+            and valid_events.policy_version = versions.version_label
     where not (
         valid_events.action = 'grant'
-        and purposes.min_policy_version is not null
-        and {{ version_key('valid_events.policy_version') }}
-        < {{ version_key('purposes.min_policy_version') }}
+        and coalesce(purposes.min_policy_version, '') <> ''
+        and (
+            versions.effective_date is null
+            or purposes.min_effective_date is null
+            or versions.effective_date < purposes.min_effective_date
+        )
     )
 
 ),
@@ -145,7 +171,7 @@ segments_closed as (
                 next_recorded_at is not null
                 and (expires_at is null or next_recorded_at <= expires_at)
                 then case next_action when 'withdraw' then 'withdrawn' else 'renewed' end
-            when expires_at is not null then 'expired'
+            when expires_at is not null and expires_at <= {{ as_of() }} then 'expired'
         end as close_reason,
         valid_from,
         case

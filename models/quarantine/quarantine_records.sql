@@ -17,6 +17,24 @@ purchases as (
 
 ),
 
+erasure_requests_unmatched as (
+
+    {#- An erasure request that matches no subject of the raw subjects file exactly (no trimming,
+        no case folding): the tombstone still keeps it, and the build warns. The raw subjects file,
+        not stg_app__subjects: staging drops every erased subject. -#}
+    select
+        request_id,
+        subject_id,
+        received_at
+    from {{ ref('base_app__erasure_requests') }}
+    where
+        subject_id not in (
+            select raw_subjects.subject_id from {{ raw_file('subjects').relation }} as raw_subjects
+            where raw_subjects.subject_id is not null
+        )
+
+),
+
 unioned as (
 
     select
@@ -40,6 +58,16 @@ unioned as (
             'purchase_id', 'subject_id', 'purchased_at', 'amount_eur', 'category',
         ]) }} as raw_record
     from purchases
+
+    union all
+
+    select
+        'erasure_requests' as source_table,
+        request_id as record_id,
+        subject_id,
+        'unknown_subject' as rejection_reason,
+        {{ json_record(['request_id', 'subject_id', 'received_at']) }} as raw_record
+    from erasure_requests_unmatched
 
 )
 

@@ -1,11 +1,15 @@
-{#- Aggregates only: the analytics purpose gets no row per subject. A cell with fewer than
-    k_min distinct subjects is suppressed; release_privacy_report counts the suppressed cells. -#}
+{#- Aggregates only, and differentially private: every value is a noisy draw of OpenDP's
+    discrete Laplace, made once per closed month and frozen (dp_analytics_cells_noised; the
+    published draw is in dp_analytics_cells_latest). A cell is published when its noisy
+    subject count reaches dp_threshold; the noise scale of each measure is published with it.
+    The open month is not published. -#}
 
 with
 
-cells as (
+published as (
 
-    select * from {{ ref('int_purchases_aggregated_to_monthly_cells') }}
+    select * from {{ ref('dp_analytics_cells_latest') }}
+    where noisy_subjects >= threshold
 
 ),
 
@@ -15,11 +19,13 @@ final as (
         purchase_month,
         country_group,
         category,
-        cast(subjects as integer) as subjects,
-        cast(purchases as integer) as purchases,
-        cast(revenue_eur as decimal(18, 2)) as revenue_eur
-    from cells
-    where subjects >= {{ var('k_min') }}
+        cast(noisy_subjects as integer) as subjects,
+        cast(noisy_purchases as integer) as purchases,
+        cast(noisy_revenue_cents / 100.0 as decimal(18, 2)) as revenue_eur,
+        cast(subjects_noise_scale as double) as subjects_noise_scale,
+        cast(purchases_noise_scale as double) as purchases_noise_scale,
+        cast(revenue_cents_noise_scale / 100.0 as double) as revenue_eur_noise_scale
+    from published
 
 )
 

@@ -8,7 +8,7 @@ with
 
 ml_training_set as (
     {#- Measured on the latest version, the one `ref('ml_training_set')` and the trainer read.
-        Every version selects all rows of int_ml_training_generalized, so they share one k
+        Every version selects all rows of int_ml_training_released, so they share one k
         and l; the k_anonymous and l_diverse tests still run on each version. #}
     {{ privacy_metrics('ml_training_set', ml.purpose, ref('ml_training_set'),
         ml.quasi_identifiers, ref('int_ml_training_candidates'), ml.sensitive_attribute) }}
@@ -21,12 +21,13 @@ marketing_audience as (
 ),
 
 analytics_cells as (
-
+    {#- The differentially private release: the cells of every published month, and those
+        whose noisy subject count reached the threshold (docs/policy.md, section 7). #}
     select
         count(*) as cells,
-        count(case when subjects >= {{ var('k_min') }} then 1 end) as released_cells,
-        min(case when subjects >= {{ var('k_min') }} then subjects end) as smallest_released_cell
-    from {{ ref('int_purchases_aggregated_to_monthly_cells') }}
+        count(case when noisy_subjects >= threshold then 1 end) as released_cells,
+        min(case when noisy_subjects >= threshold then noisy_subjects end) as smallest_released_cell
+    from {{ ref('dp_analytics_cells_latest') }}
 
 ),
 
@@ -58,10 +59,33 @@ unioned as (
 
 ),
 
+generalization as (
+
+    select
+        'ml_training_set' as release_name,
+        concat(
+            node, ' (discernibility ', cast(cast(discernibility as bigint) as string), ')'
+        ) as generalization_node
+    from {{ ref('int_ml_training_lattice') }}
+    where is_chosen
+
+),
+
+k_exemptions as (
+    {#- The columns each release leaves out of its k class, with the policy's reason. #}
+    {%- for name in ['ml_training_set', 'marketing_audience'] %}
+    select
+        '{{ name }}' as release_name,
+        '{{ k_exempt_columns(name) | replace("'", "''") }}' as k_exempt_columns
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+
+),
+
 final as (
 
     select
-        release_name,
+        unioned.release_name,
         purpose,
         quasi_identifiers,
         sensitive_attribute,
@@ -72,8 +96,14 @@ final as (
         cast(eligible_subjects as bigint) as eligible_subjects,
         cast(released_subjects as bigint) as released_subjects,
         cast(eligible_subjects - released_subjects as bigint) as suppressed_subjects,
-        cast(suppressed_cells as bigint) as suppressed_cells
+        cast(suppressed_cells as bigint) as suppressed_cells,
+        cast(generalization.generalization_node as string) as generalization_node,
+        cast(k_exemptions.k_exempt_columns as string) as k_exempt_columns
     from unioned
+    left join generalization
+        on unioned.release_name = generalization.release_name
+    left join k_exemptions
+        on unioned.release_name = k_exemptions.release_name
 
 )
 

@@ -238,7 +238,8 @@ def _chain_break(records: Sequence[Mapping[str, Any]]) -> Break | None:
             invocation, results_seen = record, 0
         elif invocation is None or record["invocation_id"] != invocation["invocation_id"]:
             return record, record["seq"], "it does not follow the record of its invocation"
-        else:
+        elif record["record_type"] != "publish":
+            # The publish step's record (published / not_published) is not a dbt result.
             results_seen += 1
         previous_hash = record["record_hash"]
     return _truncation_break(invocation, results_seen)

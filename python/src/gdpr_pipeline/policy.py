@@ -128,45 +128,101 @@ def _column_violations(
             )
 
 
-def _quasi_identifier_violations(
-    manifest: Mapping[str, Any], node: Mapping[str, Any], label: str, quasi: set[str]
+def k_exemption(column: Mapping[str, Any]) -> str | None:
+    """config.meta.k_exempt: why a released column may be left out of the k class."""
+    meta = (column.get("config") or {}).get("meta") or column.get("meta") or {}
+    return meta.get("k_exempt")
+
+
+def _exemptions(node: Mapping[str, Any]) -> dict[str, str]:
+    """column -> the k_exempt reason, for the columns of the node that give one."""
+    exempt = {}
+    for name, column in node["columns"].items():
+        reason = k_exemption(column)
+        if reason is not None:
+            exempt[name] = reason
+    return exempt
+
+
+def _exemption_violations(
+    label: str, classes: Mapping[str, str | None], exempt: Mapping[str, str]
 ) -> Iterator[Violation]:
-    """Row-level releases: the quasi-identifiers are declared and k-tested, exactly."""
+    """A k_exempt column gives a reason and is not a quasi-identifier or sensitive; a pseudonym
+    column of a row-level release is k_exempt."""
+    for name, reason in sorted(exempt.items()):
+        if not str(reason).strip():
+            yield Violation(label, name, "k_exempt without a reason")
+        if classes.get(name) in ("quasi_identifier", "sensitive"):
+            yield Violation(label, name, f"a {classes[name]} column cannot be k_exempt")
+    for column in sorted(c for c, cls in classes.items() if cls == "pseudonym"):
+        if column not in exempt:
+            yield Violation(
+                label, column, "pseudonym column without k_exempt in a row-level release"
+            )
+
+
+def _quasi_identifier_violations(
+    manifest: Mapping[str, Any], node: Mapping[str, Any], label: str, counted: set[str]
+) -> Iterator[Violation]:
+    """meta.quasi_identifiers names exactly the counted columns, and a k_anonymous test runs
+    over them."""
     declared = set((node.get("config", {}).get("meta") or {}).get("quasi_identifiers") or [])
-    for column in sorted(quasi ^ declared):
+    for column in sorted(counted ^ declared):
         yield Violation(
             label,
             column,
-            "quasi_identifier columns and meta.quasi_identifiers differ "
-            f"(classified {sorted(quasi)}, declared {sorted(declared)})",
+            "meta.quasi_identifiers is not every column but the k_exempt ones "
+            f"(counted {sorted(counted)}, declared {sorted(declared)})",
         )
-    if quasi:
-        tested = [
-            set(kw.get("quasi_identifiers") or [])
-            for kw in _tests_on(manifest, node["unique_id"], "k_anonymous")
-        ]
-        if quasi not in tested:
-            yield Violation(label, None, f"no k_anonymous test over {sorted(quasi)}")
+    tested = [
+        set(kw.get("quasi_identifiers") or [])
+        for kw in _tests_on(manifest, node["unique_id"], "k_anonymous")
+    ]
+    if counted not in tested:
+        yield Violation(label, None, f"no k_anonymous test over {sorted(counted)}")
 
 
 def _sensitive_violations(
     manifest: Mapping[str, Any],
     node: Mapping[str, Any],
     label: str,
-    quasi: set[str],
+    counted: set[str],
     sensitive: list[str],
 ) -> Iterator[Violation]:
-    """Each sensitive column is the declared sensitive attribute and l-diversity-tested."""
+    """Each sensitive column is the declared sensitive attribute and l-diversity-tested over
+    the other counted columns."""
     meta = node.get("config", {}).get("meta") or {}
     l_tests = _tests_on(manifest, node["unique_id"], "l_diverse")
     for column in sensitive:
         if meta.get("sensitive_attribute") != column:
             yield Violation(label, column, "sensitive column is not meta.sensitive_attribute")
+        others = counted - {column}
         if not any(
-            kw.get("sensitive_column") == column and set(kw.get("quasi_identifiers") or []) == quasi
+            kw.get("sensitive_column") == column
+            and set(kw.get("quasi_identifiers") or []) == others
             for kw in l_tests
         ):
-            yield Violation(label, column, f"no l_diverse test of {column} over {sorted(quasi)}")
+            yield Violation(label, column, f"no l_diverse test of {column} over {sorted(others)}")
+
+
+def _row_level_violations(
+    manifest: Mapping[str, Any],
+    node: Mapping[str, Any],
+    classes: Mapping[str, str | None],
+    label: str,
+) -> Iterator[Violation]:
+    """Every column of a row-level release (one with a pseudonym or a quasi-identifier) is in
+    its k class unless meta.k_exempt gives the reason; meta.quasi_identifiers names exactly the
+    counted columns, a k_anonymous test runs over them and an l_diverse test over them minus
+    the sensitive attribute."""
+    if not any(cls in ("pseudonym", "quasi_identifier") for cls in classes.values()):
+        return
+    exempt = _exemptions(node)
+    counted = {c for c in classes if c not in exempt}
+    sensitive = sorted(c for c, cls in classes.items() if cls == "sensitive")
+    yield from _exemption_violations(label, classes, exempt)
+    yield from _quasi_identifier_violations(manifest, node, label, counted)
+    yield from _sensitive_violations(manifest, node, label, counted, sensitive)
 
 
 def _release_violations(
@@ -177,12 +233,10 @@ def _release_violations(
 ) -> Iterator[Violation]:
     label = node_label(node)
     purpose = (node.get("config", {}).get("meta") or {}).get("purpose")
-    quasi = {c for c, cls in classes.items() if cls == "quasi_identifier"}
-    sensitive = sorted(c for c, cls in classes.items() if cls == "sensitive")
     yield from _declaration_violations(label, node)
     yield from _column_violations(label, purpose, classes, allowlist)
-    yield from _quasi_identifier_violations(manifest, node, label, quasi)
-    yield from _sensitive_violations(manifest, node, label, quasi, sensitive)
+    # Row-level releases: k counts every column but the k_exempt ones, and is tested over them.
+    yield from _row_level_violations(manifest, node, classes, label)
 
 
 def check_manifest(
@@ -202,7 +256,7 @@ def check_manifest(
                 )
         if _is_release(node):
             violations.extend(_release_violations(manifest, node, classes, allowlist))
-    return sorted(set(violations))
+    return sorted(set(violations), key=lambda v: (v.node, v.column or "", v.problem))
 
 
 def load_manifest(path: Path) -> dict[str, Any]:

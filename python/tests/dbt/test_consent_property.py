@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import re
 from collections import Counter, defaultdict
 from dataclasses import astuple, dataclass
 from typing import Any
@@ -39,13 +38,13 @@ KNOWN_SUBJECTS = ("S1", "S2", "S3")
 # The rules, stated independently of the SQL
 # ---------------------------------------------------------------------------------------------
 
-VERSION = re.compile(r"[0-9]{1,9}(\.[0-9]{1,9})*")
+LABELS = ("1", "2", "2.0", "2.9", "02.09", "2.10", "3", "9", "10", "v3", "2024-05", "privacy-2.1")
 
 
-def version_key(version: str) -> tuple[int, ...]:
-    """Dotted versions compare per component as integers; a longer version that extends a
-    shorter one is greater (Python tuple order: (2,) < (2, 0) < (2, 0, 1) < (2, 9) < (2, 10))."""
-    return tuple(int(part) for part in version.split("."))
+def label_order(registry: dict[str, dt.date], label: str) -> dt.date | None:
+    """Policy version labels are opaque: the registry (seed policy_versions) orders them by
+    effective date; a label it does not hold has no place in the order."""
+    return registry.get(label)
 
 
 @dataclass(frozen=True)
@@ -65,6 +64,12 @@ class Purpose:
     lawful_basis: str
     consent_valid_days: int | None
     min_policy_version: str | None
+    # The purpose's rows of the policy_versions seed: label -> effective date.
+    versions: tuple[tuple[str, dt.date], ...] = ()
+
+    @property
+    def version_dates(self) -> dict[str, dt.date]:
+        return dict(self.versions)
 
 
 def _event_id_reason(
@@ -80,7 +85,20 @@ def _event_id_reason(
     return None
 
 
-def _field_reason(row: Event, purposes: set[str], subjects: tuple[str, ...]) -> str | None:
+def _unregistered_label(row: Event, purposes: dict[str, Purpose]) -> bool:
+    """A grant on a purpose with a minimum needs a label the purpose's registry orders."""
+    purpose = purposes.get(row.purpose or "")
+    return (
+        row.action == "grant"
+        and purpose is not None
+        and purpose.min_policy_version is not None
+        and row.policy_version not in purpose.version_dates
+    )
+
+
+def _field_reason(
+    row: Event, purposes: dict[str, Purpose], subjects: tuple[str, ...]
+) -> str | None:
     """The field rules, in the documented order: the first that fails names the row."""
     rules = (
         ("missing_subject_id", row.subject_id is None),
@@ -88,11 +106,8 @@ def _field_reason(row: Event, purposes: set[str], subjects: tuple[str, ...]) -> 
         ("unknown_purpose", row.purpose not in purposes),
         ("invalid_action", row.action not in ("grant", "withdraw")),
         ("unknown_subject", row.subject_id not in subjects),
-        (
-            "invalid_policy_version",
-            row.action == "grant"
-            and not (row.policy_version is not None and VERSION.fullmatch(row.policy_version)),
-        ),
+        ("invalid_policy_version", row.action == "grant" and row.policy_version is None),
+        ("unknown_policy_version", _unregistered_label(row, purposes)),
     )
     return next((reason for reason, fails in rules if fails), None)
 
@@ -101,7 +116,7 @@ def rejection_reasons(
     events: list[Event], registry: list[Purpose], subjects: tuple[str, ...]
 ) -> list[str | None]:
     """One reason per row: the first that applies, in the documented order."""
-    purposes = {p.purpose for p in registry}
+    purposes = {p.purpose: p for p in registry}
     copies_by_id: dict[str | None, set[Event]] = defaultdict(set)
     for row in events:
         copies_by_id[row.event_id].add(row)
@@ -116,11 +131,14 @@ def rejection_reasons(
 
 
 def counts_for_consent(event: Event, purpose: Purpose) -> bool:
-    """A withdraw always counts; a grant only under a version at or above the minimum."""
+    """A withdraw always counts; a grant only under a label that took effect on or after the
+    minimum's (an unregistered minimum lets no grant count)."""
     if event.action == "withdraw" or purpose.min_policy_version is None:
         return True
-    assert event.policy_version is not None
-    return version_key(event.policy_version) >= version_key(purpose.min_policy_version)
+    dates = purpose.version_dates
+    minimum = label_order(dates, purpose.min_policy_version)
+    mine = label_order(dates, event.policy_version or "")
+    return minimum is not None and mine is not None and mine >= minimum
 
 
 def consent_stands(events: list[Event], at: dt.datetime, valid_days: int | None) -> bool:
@@ -145,8 +163,11 @@ class Interval:
     closed_by: frozenset[str]
 
 
-def consent_intervals(events: list[Event], valid_days: int | None) -> list[Interval]:
-    """The maximal runs of time in which consent stands, as [valid_from, valid_to)."""
+def consent_intervals(
+    events: list[Event], valid_days: int | None, as_of: dt.datetime
+) -> list[Interval]:
+    """The maximal runs of time in which consent stands, as [valid_from, valid_to); a run that
+    ends after as_of still stands at as_of, so it has no close reason yet."""
     days = dt.timedelta(days=valid_days or 0)
     breakpoints = sorted(
         {e.recorded_at for e in events}
@@ -178,7 +199,7 @@ def consent_intervals(events: list[Event], valid_days: int | None) -> list[Inter
                 valid_from=start,
                 valid_to=end,
                 close_reason=None
-                if end is None
+                if end is None or end > as_of
                 else "withdrawn"
                 if withdraws_at_end
                 else "expired",
@@ -206,7 +227,7 @@ def expected_results(
             mine = [e for e in valid if e.subject_id == subject and e.purpose == purpose.purpose]
             if purpose.lawful_basis == "consent":
                 counting = [e for e in mine if counts_for_consent(e, purpose)]
-                found = consent_intervals(counting, purpose.consent_valid_days)
+                found = consent_intervals(counting, purpose.consent_valid_days, as_of)
                 if found:
                     intervals[(subject, purpose.purpose)] = found
                 standing = [
@@ -262,7 +283,7 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> CompiledModels:
     sql = {name: nodes[name]["compiled_code"] for name in MODELS}
     assert AS_OF_SENTINEL in sql["int_consent_events_to_intervals"]
     assert AS_OF_SENTINEL in sql["int_subjects_purpose_eligibility"]
-    names = (*MODELS, "stg_app__consent_events", "stg_app__subjects", "purposes")
+    names = (*MODELS, "stg_app__consent_events", "stg_app__subjects", "purposes", "policy_versions")
     relations = {name: nodes[name]["relation_name"] for name in names}
     catalog = nodes["purposes"]["database"]
     return CompiledModels(sql=sql, relations=relations, catalog=catalog)
@@ -314,6 +335,13 @@ class ConsentSql:
                 for p in registry
             ],
         )
+        self.con.execute(
+            f"create or replace table {rel['policy_versions']} (purpose varchar, "
+            "version_label varchar, effective_date date)"
+        )
+        versions = [(p.purpose, label, day) for p in registry for label, day in p.versions]
+        if versions:
+            self.con.executemany(f"insert into {rel['policy_versions']} values (?, ?, ?)", versions)
         as_of_text = as_of.strftime("%Y-%m-%d %H:%M:%S")
         for name in MODELS:
             sql = self.models.sql[name].replace(AS_OF_SENTINEL, as_of_text)
@@ -342,34 +370,48 @@ def consent_sql(compiled: CompiledModels) -> ConsentSql:
 # Generated event logs
 # ---------------------------------------------------------------------------------------------
 
-version = st.lists(st.integers(0, 12), min_size=1, max_size=3).map(
-    lambda parts: ".".join(str(p) for p in parts)
-) | st.sampled_from(["02.09", "2.0", "2", "2.10", "2.9", "3", "10", "9", "999999999"])
+version = st.sampled_from(LABELS) | st.sampled_from(["2.1", "v9", "2024-06", "999999999"])
 # Values each rule must reject (or, for a withdraw's version, must not reject).
 ODD = {
     "event_id": [None],
     "subject_id": ["S9", " S1", "s1", None],
     "purpose": ["EXP", "exp ", " ver", "newsletter", "", None],
     "action": ["Grant", "GRANT", "revoke", "grant ", "", None],
-    "policy_version": [None, "", "v2", "2.", "2..1", " 2.0", "1234567890", "2.12345678901"],
+    "policy_version": [None, "", "v2", "2.", "2..1", " 2.0", "2.0 ", "V3", "1234567890"],
     "recorded_at": [None],
 }
 times = st.integers(0, 10).map(lambda k: BASE + k * STEP)
 
 
 @st.composite
+def policy_versions(draw: st.DrawFn) -> tuple[tuple[str, dt.date], ...]:
+    """Some labels with effective dates in any order (ties too): the registry decides, not the
+    label's text."""
+    labels = draw(st.lists(st.sampled_from(LABELS), unique=True, max_size=len(LABELS)))
+    return tuple(
+        (label, dt.date(2020, 1, 1) + dt.timedelta(days=draw(st.integers(0, 5))))
+        for label in labels
+    )
+
+
+@st.composite
 def registries(draw: st.DrawFn) -> list[Purpose]:
+    exp_versions = draw(policy_versions())
     expiring = Purpose(
         "exp",
         "consent",
         draw(st.sampled_from([0, 1, 2, 3, 3])),
-        draw(st.sampled_from([None, None, "2.0", "1"])),
+        draw(st.sampled_from([None, None, *[label for label, _ in exp_versions[:2]]])),
+        exp_versions,
     )
+    ver_versions = draw(policy_versions())
     versioned = Purpose(
         "ver",
         "consent",
         draw(st.none() | st.integers(1, 3)),
-        draw(st.sampled_from(["2.0", "2", "2.9", "2.10", "9", "10", "0", "1"])),
+        # Mostly a registered label; now and then one the registry lacks (nothing counts).
+        draw(st.sampled_from([label for label, _ in ver_versions] * 4 + ["2.1"])),
+        ver_versions,
     )
     other = Purpose(
         "oth",
@@ -525,10 +567,17 @@ def test_consent_sql_matches_the_rules(
 
 
 def test_version_order_of_the_statement() -> None:
-    """The Python statement itself orders versions as docs/consent_rules.md defines."""
-    assert version_key("2.10") > version_key("2.9")
-    assert version_key("10") > version_key("9")
-    assert version_key("2.0") > version_key("2")
-    assert version_key("02.09") == version_key("2.9")
-    assert not VERSION.fullmatch("2.1234567890")
-    assert not VERSION.fullmatch("2.")
+    """The Python statement itself orders labels by the registry, as docs/consent_rules.md
+    defines: the text of a label plays no part."""
+    registry = {
+        "v3": dt.date(2024, 1, 1),
+        "2024-05": dt.date(2024, 5, 1),
+        "10": dt.date(2020, 1, 1),
+    }
+    purpose = Purpose("p", "consent", None, "v3", tuple(registry.items()))
+    grant = Event("e", "S1", "p", "grant", "2024-05", None, BASE)
+    assert counts_for_consent(grant, purpose)
+    assert not counts_for_consent(dataclasses.replace(grant, policy_version="10"), purpose)
+    assert label_order(registry, "9") is None
+    anything = Purpose("q", "consent", None, None)
+    assert counts_for_consent(dataclasses.replace(grant, policy_version="privacy-2.1"), anything)

@@ -48,9 +48,8 @@ def test_a_broken_project_fails_naming_each_model_and_column(tmp_path: Path) -> 
     edit_project(
         build,
         AUDIENCE_YML,
-        "      - name: key_id\n        data_type: string\n"
-        "        config: {meta: {personal_data: non_personal}}\n",
-        "      - name: key_id\n        data_type: string\n",
+        "            personal_data: non_personal\n",
+        "",
     )
     # 2. a direct identifier and 3. a column outside marketing's allowlist enter the release
     edit_project(
@@ -74,7 +73,8 @@ def test_a_broken_project_fails_naming_each_model_and_column(tmp_path: Path) -> 
         build,
         "models/marts/ml/_ml__models.yml",
         "      - k_anonymous:\n          arguments:\n"
-        "            quasi_identifiers: [age_band, income_band, country_group]\n"
+        "            quasi_identifiers: [age_band, income_band, country_group, purchases_12m_band,"
+        " categories_12m_band, spend_12m_band, has_purchase_next_90d]\n"
         "            k: \"{{ var('k_min') }}\"\n",
         "",
     )
@@ -86,8 +86,19 @@ def test_a_broken_project_fails_naming_each_model_and_column(tmp_path: Path) -> 
         "marketing_audience_v1.email: direct_identifier in a release",
         "marketing_audience_v1.email: not in the allowlist of purpose marketing",
         "marketing_audience_v1.account_created_year: not in the allowlist of purpose marketing",
-        "ml_training_set_v1: no k_anonymous test over ['age_band', 'country_group', 'income_band']",
-        "ml_training_set_v2: no k_anonymous test over ['age_band', 'country_group', 'income_band']",
+        # Every released column counts in k: the two new columns are in no k test.
+        *(
+            f"marketing_audience_v1.{column}: meta.quasi_identifiers is not every column but "
+            "the k_exempt ones (counted ['account_created_year', 'age_band', 'country_group', "
+            "'email', 'generalization_level'], declared ['age_band', 'country_group', "
+            "'generalization_level'])"
+            for column in ("account_created_year", "email")
+        ),
+        "marketing_audience_v1: no k_anonymous test over ['account_created_year', 'age_band',"
+        " 'country_group', 'email', 'generalization_level']",
+        "ml_training_set_v3: no k_anonymous test over ['age_band', 'categories_12m_band',"
+        " 'country_group', 'has_purchase_next_90d', 'income_band', 'purchases_12m_band',"
+        " 'spend_12m_band']",
     }
 
     # What `make lint` runs: the module exits non-zero and prints each violation.
@@ -102,7 +113,7 @@ def test_a_broken_project_fails_naming_each_model_and_column(tmp_path: Path) -> 
         "Column policy: marketing_audience_v1.email: direct_identifier in a release"
         in completed.stderr
     )
-    assert "6 violation(s)" in completed.stdout
+    assert "8 violation(s)" in completed.stdout
 
 
 def test_docs_show_each_released_column_with_its_class_and_purpose(

@@ -211,18 +211,22 @@ def test_a_column_outside_the_purpose_allowlist_fails_the_build(broken: Build) -
 
 
 def test_a_release_that_skips_generalization_fails_k_and_l(broken: Build) -> None:
-    # The training set is "generalized" with k = 1 and l = 1: fine bands, no suppression.
-    model = "models/intermediate/int_ml_training_generalized.sql"
-    edit_project(broken, model, "k=var('k_min'),", "k=1,")
-    edit_project(broken, model, "l=var('l_min'),", "l=1,")
+    # The training set is "generalized" with k = 1 and l = 1: the finest node, no suppression.
+    for model in (
+        "models/intermediate/int_ml_training_lattice.sql",
+        "models/intermediate/int_ml_training_released.sql",
+    ):
+        edit_project(broken, model, "k=var('k_min'),", "k=1,")
+        edit_project(broken, model, "l=var('l_min'),", "l=1,")
     broken.dbt("build", "--select", "+ml_training_set", "--indirect-selection", "cautious")
 
     assert broken.returncode != 0
     failed = not_ok(broken)
-    for version in (1, 2):
+    for version in (3,):
         assert f"k_anonymous failed: ml_training_set_v{version}: " in broken.output
         assert (
-            "combination(s) of (age_band, income_band, country_group) held by fewer than 5 "
+            "combination(s) of (age_band, income_band, country_group, purchases_12m_band, "
+            "categories_12m_band, spend_12m_band, has_purchase_next_90d) held by fewer than 5 "
             "distinct subjects" in broken.output
         )
         assert f"l_diverse failed: ml_training_set_v{version}.has_purchase_next_90d: " in (
@@ -232,6 +236,6 @@ def test_a_release_that_skips_generalization_fails_k_and_l(broken: Build) -> Non
             uid.startswith(f"test.gdpr_pipeline.k_anonymous_ml_training_set_v{version}")
             for uid in failed
         )
-    small_classes = stored_failures(broken, "k_anonymous_ml_training_set_v2")
+    small_classes = stored_failures(broken, "k_anonymous_ml_training_set_v3")
     assert small_classes
-    assert all(1 <= row[-1] < 5 for row in small_classes)  # (age, income, country, subjects)
+    assert all(1 <= row[-1] < 5 for row in small_classes)  # (every column, subjects)

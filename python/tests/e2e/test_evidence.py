@@ -44,6 +44,7 @@ SECTIONS = {
     "art30": "Record of processing activities",
     "funnel": "Rows from raw data to release",
     "privacy": "Privacy safeguards observed",
+    "differential-privacy": "Differential privacy",
     "tests": "Tests of this run",
     "model-card": "Model card",
     "lineage": "Lineage",
@@ -154,6 +155,22 @@ def test_funnel_privacy_and_quarantine_match_the_warehouse(evidence: Evidence) -
             stages["released"],
         ) == funnel[purpose["purpose"]]
     assert {r["release_name"]: r["k_achieved"] for r in data["privacy"]["releases"]} == k
+    # anonymeter's risks with their intervals, the k-exempt columns with their reasons and the
+    # chosen lattice node are on the page (issue 13).
+    with duckdb.connect(str(evidence.build.analytics), read_only=True) as con:
+        risks = con.execute(
+            "select risk, risk_value, ci_low, ci_high from release_privacy_risk order by risk"
+        ).fetchall()
+    assert [
+        (r["risk"], r["risk_value"], r["ci_low"], r["ci_high"]) for r in data["privacy"]["risks"]
+    ] == risks
+    page = evidence.result.html.read_text()
+    assert "Measured re-identification risk (anonymeter)" in page
+    for risk, value, low, high in risks:
+        assert f"{value} ({low} to {high})" in page, risk
+    assert "subject_pseudonym: unique per row by design" in page
+    assert "key_id: one value for the whole release" in page
+    assert "recoded at one lattice node" in page
     with duckdb.connect(str(evidence.build.vault), read_only=True) as con:
         quarantined = con.execute("select count(*) from quarantine.quarantine_records").fetchone()[
             0
@@ -163,17 +180,30 @@ def test_funnel_privacy_and_quarantine_match_the_warehouse(evidence: Evidence) -
     assert all(t["status"] == "pass" for t in data["privacy"]["erasures"]["tests"])
 
 
+def test_dp_section_shows_the_settings_and_the_ledger_of_the_vault(evidence: Evidence) -> None:
+    dp = evidence.data["differential_privacy"]
+    with duckdb.connect(str(evidence.build.vault), read_only=True) as con:
+        ledger = con.execute("select period, epsilon from privacy.dp_budget_ledger").fetchall()
+    assert len(dp["ledger"]) == len(ledger) > 0
+    assert dp["parameters"]["epsilon_per_period"] == 1.0
+    assert dp["parameters"]["max_cells_per_subject"] == 3
+    assert dp["governance_counts"] == "rounded to the nearest 10"
+    html = evidence.result.html.read_text()
+    assert "Privacy budget ledger" in html and "OpenDP" in html
+    assert "noise" in " ".join(dp["plain_words"])
+
+
 def test_lineage_runs_from_the_sources_to_the_model_exposure(evidence: Evidence) -> None:
     (exposure,) = evidence.data["lineage"]["exposures"]
     assert exposure["unique_id"] == "exposure.gdpr_pipeline.purchase_propensity_model"
     assert exposure["type"] == "ml"
-    assert exposure["depends_on"] == ["model.gdpr_pipeline.ml_training_set.v2"]
+    assert exposure["depends_on"] == ["model.gdpr_pipeline.ml_training_set.v3"]
     chain = [step["unique_id"] for step in exposure["upstream"]]
     assert chain[-1] == exposure["unique_id"]
     assert {"source.gdpr_pipeline.raw.subjects", "source.gdpr_pipeline.raw.consent_events"} <= set(
         chain
     )
-    assert chain.index("model.gdpr_pipeline.ml_training_set.v2") < chain.index(
+    assert chain.index("model.gdpr_pipeline.ml_training_set.v3") < chain.index(
         exposure["unique_id"]
     )
     docs = evidence.result.docs

@@ -69,8 +69,8 @@ def test_card_records_provenance(trained, demo_build: Build) -> None:
         invocation = con.execute(
             "select distinct dbt_invocation_id from release_metadata"
         ).fetchone()[0]
-    assert provenance["view"] == "ml_training_set" and provenance["version"] == 2
-    assert provenance["relation"] == "ml_training_set_v2"
+    assert provenance["view"] == "ml_training_set" and provenance["version"] == 3
+    assert provenance["relation"] == "ml_training_set_v3"
     assert (
         provenance["dbt_invocation_id"]
         == invocation

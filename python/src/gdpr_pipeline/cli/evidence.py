@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from gdpr_pipeline.cli._output import fail
+from gdpr_pipeline.core.lock import EX_TEMPFAIL, WarehouseBusy
 from gdpr_pipeline.core.paths import Paths
 from gdpr_pipeline.evidence import collect
 
@@ -34,6 +35,8 @@ def evidence_verify() -> None:
     """Recompute the audit trail's hash chain; exit 1 naming the first broken record."""
     try:
         result = collect.verify(Paths.discover())
+    except WarehouseBusy as error:
+        fail(str(error), EX_TEMPFAIL)
     except collect.AuditTrailError as error:
         fail(str(error), 2)
     if not result.ok:

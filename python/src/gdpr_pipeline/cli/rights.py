@@ -9,6 +9,7 @@ import typer
 
 from gdpr_pipeline import keys, rights
 from gdpr_pipeline.cli._output import echo_json, fail
+from gdpr_pipeline.core.lock import EX_TEMPFAIL, WarehouseBusy
 from gdpr_pipeline.core.paths import Paths
 
 erasure_app = typer.Typer(no_args_is_help=True, help="Record and verify erasure requests.")
@@ -18,6 +19,8 @@ def subject_report(subject_id: str) -> None:
     """Everything held about one subject, as one JSON document (GDPR Art. 15 and 20)."""
     try:
         report = rights.subject_report(Paths.discover(), subject_id)
+    except WarehouseBusy as error:
+        fail(str(error), EX_TEMPFAIL)
     except (rights.RightsError, keys.KeyProblem) as error:
         fail(str(error))
     echo_json(report.as_dict())
@@ -27,10 +30,13 @@ def subject_report(subject_id: str) -> None:
 def erasure_request(
     subject_id: str,
     raw_dir: Annotated[Path, typer.Option(help="Raw data directory.")] = Path("data/raw"),
+    allow_unknown: Annotated[
+        bool, typer.Option(help="Record it even if no subject has this exact id.")
+    ] = False,
 ) -> None:
     """Append an erasure request to the raw erasure_requests file (demo; the source app owns it)."""
     try:
-        request_id = rights.request_erasure(raw_dir, subject_id)
+        request_id = rights.request_erasure(raw_dir, subject_id, allow_unknown=allow_unknown)
     except rights.RightsError as error:
         fail(str(error), 2)
     typer.echo(f"Erasure request {request_id} recorded; the next `dbt build` applies it.")

@@ -2,7 +2,8 @@
 
 Readers open the vault and the analytics database read-only, so a running build is never
 blocked by a reader and a reader can never change what was published. A missing database
-raises the caller's own error class, so each command keeps its own message and exit code.
+raises the caller's own error class, so each command keeps its own message and exit code. A
+database a build holds raises WarehouseBusy (core/lock.py): the CLI exits 75.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from gdpr_pipeline.core.lock import WarehouseBusy, lock_holder
 from gdpr_pipeline.core.paths import Paths
 
 
@@ -27,6 +29,11 @@ def open_database(
         raise error(f"{path} does not exist: run `dbt build` (or `make run`) first.")
     try:
         return duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as failure:
+        pid = lock_holder(failure)
+        if pid is not None:
+            raise WarehouseBusy(pid) from None
+        raise error(f"Cannot open {path} read-only: {failure}") from failure
     except duckdb.Error as failure:
         raise error(f"Cannot open {path} read-only: {failure}") from failure
 
@@ -60,3 +67,14 @@ def rows(
     cursor = con.execute(sql, params or [])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def rows_if_present(
+    con: duckdb.DuckDBPyConnection, table: str, sql: str, params: list[Any] | None = None
+) -> list[dict[str, Any]]:
+    """A query's rows, or none when `table` was not built (some relations are built by one
+    engine only, e.g. anonymeter's risks on DuckDB)."""
+    present = con.execute(
+        "select count(*) from information_schema.tables where table_name = ?", [table]
+    ).fetchone()
+    return rows(con, sql, params) if present and present[0] else []

@@ -13,14 +13,20 @@ analytics database atomically (DuckDB SQL cannot rename files).
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
+from dbt.flags import get_flags
 
 from gdpr_pipeline import keys
+from gdpr_pipeline.core.lock import EX_TEMPFAIL, WarehouseBusy, connect_read_only, lock_holder
+from gdpr_pipeline.core.private import make_private, private_dir
 
 INNER_PAD_VARIABLE = "gdpr_hmac_inner_pad"
 OUTER_PAD_VARIABLE = "gdpr_hmac_outer_pad"
@@ -28,6 +34,25 @@ KEY_ID_VARIABLE = "gdpr_key_id"
 # Read by the audit hook: the Jinja context knows dbt's version but not the adapter's.
 ADAPTER_VERSION_VARIABLE = "gdpr_dbt_adapter_version"
 ADAPTER_VERSION = version("dbt-duckdb")
+# Read by the on-run-start guard check_key_unchanged (macros/guards/check_key_unchanged.sql).
+PUBLISHED_KEY_ID_VARIABLE = "gdpr_published_key_id"
+ROTATION_KEY_ID_VARIABLE = "gdpr_rotation_next_key_id"
+
+
+def exit_if_busy(database: Path) -> None:
+    """A second dbt invocation on a warehouse in use stops here, before dbt opens the vault and
+    buries the lock error under tracebacks: one line, exit code 75 (EX_TEMPFAIL)."""
+    if not database.exists():
+        return
+    try:
+        duckdb.connect(str(database)).close()
+    except duckdb.IOException as error:
+        pid = lock_holder(error)
+        if pid is None:
+            raise
+        sys.stderr.write(f"{WarehouseBusy(pid)}\n")
+        sys.stderr.flush()
+        os._exit(EX_TEMPFAIL)
 
 
 class Plugin(BasePlugin):
@@ -39,8 +64,40 @@ class Plugin(BasePlugin):
             env_var=plugin_config.get("key_env_var", keys.ENV_VAR),
             key_file=Path(key_file) if key_file else None,
         )
-        self._warehouse = Path(plugin_config.get("warehouse_dir", "warehouse")).resolve()
-        self._warehouse.mkdir(parents=True, exist_ok=True)
+        self._warehouse = private_dir(
+            Path(plugin_config.get("warehouse_dir", "warehouse")).resolve()
+        )
+        make_private(self._warehouse)
+        # Everything this dbt process creates from here on (vault.duckdb, its .wal and .tmp/,
+        # analytics.duckdb, target/) is owner-only; dbt opened logs/dbt.log before, so it is
+        # made private here.
+        os.umask(0o077)
+        log_path = getattr(get_flags(), "LOG_PATH", None)
+        if log_path:
+            make_private(Path(log_path))
+        exit_if_busy(self._warehouse / "vault.duckdb")
+        # A publish interrupted by a crash, kill -9 or a full disk leaves this file behind,
+        # with pseudonyms in it: it never becomes the release, so it goes at the next start.
+        self._remove_file(str(self._warehouse / "analytics.duckdb.publishing"))
+        self._published_key_id, self._rotation_key_id = self._key_ids_on_record()
+
+    def _key_ids_on_record(self) -> tuple[str, str]:
+        """The key id of the published release and the next key id of a rotation in progress
+        ('' when none), for the on-run-start guard check_key_unchanged: a build under another
+        key must go through `gdpr-pipeline keys rotate`."""
+        published = ""
+        analytics = self._warehouse / "analytics.duckdb"
+        if analytics.exists():
+            with connect_read_only(str(analytics)) as con:
+                found = con.execute("select distinct key_id from release_metadata").fetchall()
+            published = ",".join(sorted(str(r[0]) for r in found))
+        rotating = ""
+        state_file = self._warehouse / "key_rotation.json"
+        if state_file.exists():
+            rotation = json.loads(state_file.read_text()).get("rotation") or {}
+            if rotation.get("status") in ("building", "build_failed", "awaiting_cutover"):
+                rotating = rotation.get("next_key_id") or ""
+        return published, rotating
 
     def configure_connection(self, conn: Any) -> None:
         self._configure(conn)
@@ -57,6 +114,8 @@ class Plugin(BasePlugin):
         con.execute(f"set variable {OUTER_PAD_VARIABLE} = ?::blob", [outer])
         con.execute(f"set variable {KEY_ID_VARIABLE} = ?", [self._key.key_id])
         con.execute(f"set variable {ADAPTER_VERSION_VARIABLE} = ?", [ADAPTER_VERSION])
+        con.execute(f"set variable {PUBLISHED_KEY_ID_VARIABLE} = ?", [self._published_key_id])
+        con.execute(f"set variable {ROTATION_KEY_ID_VARIABLE} = ?", [self._rotation_key_id])
         for name, function, arity in (
             ("gdpr_remove_file", self._remove_file, 1),
             ("gdpr_replace_file", self._replace_file, 2),

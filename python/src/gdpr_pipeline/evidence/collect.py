@@ -42,7 +42,8 @@ from gdpr_pipeline.core.jsonenc import jsonable, utc_now
 from gdpr_pipeline.core.paths import Paths
 from gdpr_pipeline.core.raw_files import raw_row_counts
 from gdpr_pipeline.core.registry import purpose_columns, purposes
-from gdpr_pipeline.core.warehouse import open_analytics, rows
+from gdpr_pipeline.core.warehouse import open_analytics, rows, rows_if_present
+from gdpr_pipeline.dp import evidence as dp_evidence
 from gdpr_pipeline.evidence.render import render
 from gdpr_pipeline.ml.registry import latest_model
 from gdpr_pipeline.policy import CLASSES as PERSONAL_DATA_CLASSES
@@ -130,6 +131,11 @@ def _analytics_facts(paths: Paths) -> dict[str, Any]:
                 rows(con, "select * from release_privacy_report order by release_name")
             ),
             "funnel": jsonable(rows(con, "select * from release_funnel order by purpose")),
+            "privacy_risk": jsonable(
+                rows_if_present(
+                    con, "release_privacy_risk", "select * from release_privacy_risk order by risk"
+                )
+            ),
         }
 
 
@@ -157,6 +163,20 @@ def _run_records(trail: list[dict[str, Any]]) -> tuple[dict | None, list[dict], 
         [r for r in clean if r["record_type"] == "node"],
         [r for r in clean if r["record_type"] == "test"],
     )
+
+
+def _publish_record(trail: list[dict[str, Any]], run: dict | None) -> dict[str, Any] | None:
+    """What the publish step recorded for this invocation: published, or not and why."""
+    if not run:
+        return None
+    records = [
+        r
+        for r in trail
+        if r["record_type"] == "publish" and r["invocation_id"] == run["invocation_id"]
+    ]
+    if not records:
+        return None
+    return {"status": records[-1]["status"], "message": records[-1]["message"]}
 
 
 def _tests(tests: list[dict[str, Any]], manifest: dict[str, Any]) -> list[dict[str, Any]]:
@@ -526,6 +546,11 @@ def collect(
     erasure_tests = [t for t in tests if t["test"] == "no_erased_subject"]
     funnel = _funnel(paths, analytics, run)
     head = trail[-1] if trail else None
+    floor = (
+        (manifest.get("nodes", {}).get("seed.gdpr_pipeline.purposes", {}).get("config", {}))
+        .get("meta", {})
+        .get("privacy_floor")
+    )
     data = {
         "schema": SCHEMA,
         "generated_at": utc_now(),
@@ -536,6 +561,9 @@ def collect(
         "test_summary": dict(Counter(t["status"] for t in tests)),
         "node_summary": dict(Counter(n["status"] for n in nodes)),
         "run_results_check": _run_results_check(paths, run, tests),
+        "publish": _publish_record(trail, run),
+        # The floors of k_min and l_min (purposes registry config); lowering them shows here.
+        "privacy_floor": floor,
         "published": {
             "available": analytics.get("published", False),
             "invocation_ids": published,
@@ -556,6 +584,7 @@ def collect(
         "funnel": funnel,
         "privacy": {
             "releases": analytics.get("privacy_report", []),
+            "risks": analytics.get("privacy_risk", []),
             "quarantine": vault["quarantine"],
             "erasures": {
                 "requests_applied": (
@@ -567,6 +596,9 @@ def collect(
                 ],
             },
         },
+        "differential_privacy": dp_evidence.facts(
+            paths, _dbt_project_var(paths, "governance_count_rounding")
+        ),
         "model_card": card,
         "model_dir": str(model_dir) if model_dir else None,
         "lineage": {**_lineage(manifest, nodes, docs), "docs_error": docs_error},

@@ -30,6 +30,8 @@ STATUS_CLASS = {
     "error": "bad",
     "fail": "bad",
     "runtime error": "bad",
+    "published": "ok",
+    "not_published": "bad",
 }
 DOCS_ROUTE = {
     "model": "model",
@@ -54,6 +56,7 @@ SECTIONS = (
     ("art30", "Art. 30 record"),
     ("funnel", "Funnel"),
     ("privacy", "Privacy safeguards"),
+    ("differential-privacy", "Differential privacy"),
     ("tests", "Tests"),
     ("model-card", "Model card"),
     ("lineage", "Lineage"),

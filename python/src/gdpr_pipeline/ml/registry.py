@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gdpr_pipeline.core.paths import Paths
+from gdpr_pipeline.core.private import make_private, private_dir
 
 CARD = "model_card.json"
 PSEUDONYMS = "training_pseudonyms.txt"
@@ -91,7 +92,9 @@ def latest_model(paths: Paths) -> TrainedModel | None:
 def model_dir(paths: Paths, model_id: str) -> Path:
     """A new model's directory, created; the trainer writes the model file into it."""
     directory = paths.models / model_id
-    directory.mkdir(parents=True, exist_ok=True)
+    # Owner only (700): the directory will hold the training pseudonyms.
+    for private in (paths.artifacts, paths.models, directory):
+        private_dir(private)
     return directory
 
 
@@ -101,4 +104,7 @@ def write_model(directory: Path, card: dict[str, Any], pseudonyms: list[str]) ->
     (directory / PSEUDONYMS).write_text("".join(p + "\n" for p in sorted(pseudonyms)))
     (directory / CARD).write_text(json.dumps(card, indent=2, default=str) + "\n")
     (directory.parent / LATEST).write_text(card["model_id"] + "\n")
+    # The training pseudonyms (and the model fitted on them) are personal data: files 600.
+    make_private(directory)
+    make_private(directory.parent / LATEST)
     return TrainedModel(card["model_id"], directory, card)

@@ -22,7 +22,7 @@ from gdpr_pipeline.core import registry as seeds
 from gdpr_pipeline.core.dbt import upstream
 from gdpr_pipeline.core.jsonenc import jsonable, timestamp
 from gdpr_pipeline.core.paths import Paths
-from gdpr_pipeline.core.warehouse import open_analytics, rows
+from gdpr_pipeline.core.warehouse import open_analytics, rows, rows_if_present
 from gdpr_pipeline.ml import registry
 from gdpr_pipeline.ml.card import render_markdown
 
@@ -68,6 +68,7 @@ class Release:
     metadata: dict[str, Any]
     frame: pd.DataFrame
     privacy: dict[str, Any]
+    utility: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -96,18 +97,34 @@ def _privacy(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return found[0] if found else {}
 
 
+def _utility(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The vault's AUC of this model on the release and on the ungeneralized features of the
+    same subjects (release_utility; the features themselves never leave the vault)."""
+    found = rows_if_present(
+        con,
+        "release_utility",
+        "select features, roc_auc, held_out_rows from release_utility where release_name = ?",
+        [VIEW],
+    )
+    return {
+        row["features"]: {"roc_auc": row["roc_auc"], "held_out_rows": row["held_out_rows"]}
+        for row in found
+    }
+
+
 def read_release(paths: Paths) -> Release:
     """The latest released version of the training set, from analytics.duckdb (read-only)."""
     with open_analytics(paths, error=TrainingError) as con:
         metadata = _release_metadata(con)
         frame = con.execute(f"select * from {VIEW} order by subject_pseudonym").df()
         privacy = _privacy(con)
+        utility = _utility(con)
     if len(frame) < 20 or frame[LABEL].nunique() < 2:
         raise TrainingError(f"{VIEW} has {len(frame)} rows; too few (or one class) to train on.")
     categorical, _ = _split_features(frame)
     # Categories as text, before the fingerprint: the card hashes exactly what was trained on.
     frame = frame.assign(**{column: frame[column].astype(str) for column in categorical})
-    return Release(metadata, frame, privacy)
+    return Release(metadata, frame, privacy, utility)
 
 
 def fingerprint(frame: pd.DataFrame) -> str:
@@ -154,7 +171,9 @@ def _split_features(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     return categorical, numeric
 
 
-def _pipeline(categorical: list[str], seed: int) -> Pipeline:
+def build_model(categorical: list[str], *, seed: int = 42) -> Pipeline:
+    """The propensity model: one-hot bands into a shallow gradient-boosted classifier. The vault's
+    utility measurement (int_ml_training_utility) fits this same model on exact features."""
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.pipeline import Pipeline
@@ -194,7 +213,7 @@ def fit(frame: pd.DataFrame, *, seed: int, test_size: float) -> Fitted:
     x_train, x_test, y_train, y_test = train_test_split(
         x, y, test_size=test_size, random_state=seed, stratify=y
     )
-    model = _pipeline(categorical, seed).fit(x_train, y_train)
+    model = build_model(categorical, seed=seed).fit(x_train, y_train)
     baseline = DummyClassifier(strategy="prior").fit(x_train, y_train)
     metrics = {
         "held_out_rows": len(x_test),
@@ -207,6 +226,26 @@ def fit(frame: pd.DataFrame, *, seed: int, test_size: float) -> Fitted:
         },
     }
     return Fitted(model, categorical, numeric, metrics)
+
+
+def held_out_auc(
+    frame: pd.DataFrame, *, seed: int = 42, test_size: float = 0.25
+) -> tuple[float, int]:
+    """ROC AUC of build_model on a stratified held-out split of `frame` (features and LABEL),
+    and the number of held-out rows: the trainer's own protocol, for the vault to reuse."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import train_test_split
+
+    categorical, numeric = _split_features(frame)
+    x = frame[categorical + numeric].copy()
+    for column in categorical:
+        x[column] = x[column].astype(str)
+    y = frame[LABEL].astype(int)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=test_size, random_state=seed, stratify=y
+    )
+    model = build_model(categorical, seed=seed).fit(x_train, y_train)
+    return float(roc_auc_score(y_test, model.predict_proba(x_test)[:, 1])), len(x_test)
 
 
 def model_card(
@@ -240,7 +279,12 @@ def model_card(
         "purpose": _lawful_basis(paths),
         "privacy": release.privacy,
         "preparation_steps": _lineage(paths, release.metadata["relation"]),
-        "metrics": fitted.metrics,
+        "metrics": {
+            **fitted.metrics,
+            # Measured in the vault at build time: the same model on the release's bands and on
+            # the exact (ungeneralized) features of the same subjects, which are never published.
+            "generalization_cost": release.utility,
+        },
         "limitations": LIMITATIONS,
     }
     return jsonable(card)

@@ -514,7 +514,8 @@ def _released_view(
         view["subject_present"] = None
         view["note"] = (
             "aggregates only, no row per subject; the subject's purchases in the "
-            "retention window count towards cells of at least k subjects"
+            "retention window count, up to the contribution bounds, towards "
+            "differentially private (noisy) cells of closed months"
             if counts_in_aggregates
             else "aggregates only; none of the subject's data is in them"
         )
@@ -656,11 +657,20 @@ def request_erasure(
     *,
     request_id: str | None = None,
     received_at: dt.datetime | None = None,
+    allow_unknown: bool = False,
 ) -> str:
     """Append an erasure request to the raw erasure_requests file (csv or parquet).
 
     In production the source application writes this file; this is for the demo and tests.
-    The next build erases the subject from every relation; returns the request id."""
+    The next build erases the subject from every relation; returns the request id. An id that
+    matches no subject of the raw subjects file exactly (no trimming, no case folding) is
+    refused unless `allow_unknown`: 'S1 ' erases nobody, and would look done."""
+    if not allow_unknown and not raw_subject_exists(raw_dir, subject_id):
+        raise UnknownSubject(
+            f"No subject has the id {subject_id!r} in {raw_dir}/subjects (ids are compared "
+            "exactly, with no trimming or case folding). Check the id, or pass --allow-unknown "
+            "to record the request anyway (the build quarantines it as unknown_subject)."
+        )
     received = (received_at or dt.datetime.now(dt.UTC)).replace(tzinfo=None, microsecond=0)
     request_id = request_id or f"ER-{received:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
     csv_path, parquet_path = raw_dir / "erasure_requests.csv", raw_dir / "erasure_requests.parquet"
@@ -685,6 +695,21 @@ def request_erasure(
     else:
         raise RightsError(f"No erasure_requests.csv or erasure_requests.parquet in {raw_dir}.")
     return request_id
+
+
+def raw_subject_exists(raw_dir: Path, subject_id: str) -> bool:
+    """Whether the raw subjects file (csv or parquet) holds this exact subject_id."""
+    for suffix, reader in ((".csv", "read_csv"), (".parquet", "read_parquet")):
+        path = raw_dir / f"subjects{suffix}"
+        if path.exists():
+            options = ", all_varchar = true, header = true" if suffix == ".csv" else ""
+            with in_memory() as con:
+                found = con.execute(
+                    f"select count(*) from {reader}(?{options}) where subject_id = ?",
+                    [str(path), subject_id],
+                ).fetchone()[0]
+            return found > 0
+    raise RightsError(f"No subjects.csv or subjects.parquet in {raw_dir}.")
 
 
 def relations_containing(
@@ -775,6 +800,11 @@ def _erasure_problems(outcome: dict[str, Any], key_id: str) -> list[str]:
             "a previous release kept for a key rotation still holds the subject: "
             "finish the rotation with `gdpr-pipeline keys cutover`"
         )
+    if outcome["leftover_publishing_files"]:
+        problems.append(
+            f"an interrupted publish left {', '.join(outcome['leftover_publishing_files'])} (it "
+            "may hold the subject's pseudonyms): the next dbt build removes it"
+        )
     vault_bytes = outcome["vault_file_freed_copies"]
     if vault_bytes:
         problems.append(
@@ -782,6 +812,36 @@ def _erasure_problems(outcome: dict[str, Any], key_id: str) -> list[str]:
             "run `gdpr-pipeline erasure compact-vault`"
         )
     return problems
+
+
+def _unmatched_erasure_requests(con: duckdb.DuckDBPyConnection, subject_id: str) -> int:
+    """Erasure requests for this exact id that matched no subject (the build quarantines them)."""
+    return con.execute(
+        "select count(*) from quarantine.quarantine_records where source_table = "
+        "'erasure_requests' and rejection_reason = 'unknown_subject' and subject_id = ?",
+        [subject_id],
+    ).fetchone()[0]
+
+
+def _subject_in_vault(con: duckdb.DuckDBPyConnection, subject_id: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from staging.stg_app__subjects where subject_id = ?", [subject_id]
+        ).fetchone()[0]
+    )
+
+
+def _unknown_subject_problems(unmatched: int, known: bool) -> list[str]:
+    """An id no subject has is never reported as erased."""
+    if unmatched:
+        return [
+            f"unknown subject: {unmatched} erasure request(s) name this id, but no subject has "
+            "it exactly (quarantined as unknown_subject; ids are compared with no trimming or "
+            "case folding), so nobody was erased"
+        ]
+    if not known:
+        return ["unknown subject: no subject and no erasure request has this id"]
+    return []
 
 
 def verify_erasure(paths: Paths, subject_id: str) -> dict[str, Any]:
@@ -795,6 +855,8 @@ def verify_erasure(paths: Paths, subject_id: str) -> dict[str, Any]:
         requests = _tombstone_requests(vault, key, subject_id)
         pseudonyms = [keys.pseudonym(key.secret, d, subject_id) for d in domains]
         vault_hits = relations_containing(vault, [subject_id])
+        unmatched = _unmatched_erasure_requests(vault, subject_id)
+        known = bool(requests) or _subject_in_vault(vault, subject_id)
     with _analytics(paths) as analytics:
         analytics_hits = relations_containing(analytics, [subject_id, *pseudonyms])
     needles = {
@@ -816,8 +878,14 @@ def verify_erasure(paths: Paths, subject_id: str) -> dict[str, Any]:
         "analytics_file_bytes_scanned": paths.analytics_db.stat().st_size,
         "previous_release_files": previous,
         "vault_file_freed_copies": vault_bytes,
+        # A publish interrupted by a crash leaves a partial file with pseudonyms; the next dbt
+        # start removes it (engines/duckdb_plugin.py), until then it counts here.
+        "leftover_publishing_files": sorted(
+            p.name for p in paths.warehouse.glob("analytics.duckdb.publishing*")
+        ),
+        "unknown_subject": bool(unmatched) or not known,
     }
-    problems = _erasure_problems(outcome, key.key_id)
+    problems = _unknown_subject_problems(unmatched, known) + _erasure_problems(outcome, key.key_id)
     outcome["problems"] = problems
     outcome["ok"] = not problems
     return jsonable(outcome)

@@ -1,0 +1,3 @@
+{% macro _shown(value) -%}
+    {{ return((value | tojson) if value is not string else "'" ~ value ~ "'") }}
+{%- endmacro %}
