@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from gdpr_pipeline.core.dbt import cli_executable, dbt_command, dbt_env, dbt_executable
@@ -134,3 +135,45 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
 def fresh_build(tmp_path: Path) -> Build:
     """A build with its own empty warehouse; the test generates or writes its raw data."""
     return make_build(tmp_path)
+
+
+# The DP release is noised once per closed month and then frozen, so a warehouse that was built
+# before holds other (earlier) draws than a fresh one: releases are compared by the DP release's
+# un-noised input instead (test_dp_periods checks the freezing), and so is the privacy report's
+# analytics row.
+NOISY_RELEASES = ("analytics_purchases_monthly", "analytics_purchases_monthly_v1")
+DP_INPUT = "privacy.int_purchases_bounded_to_monthly_cells"
+# Columns that name the invocation rather than the data.
+PER_RUN_COLUMNS = ("dbt_invocation_id", "published_at")
+
+
+def relation_rows(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[Any, ...]]:
+    """A relation's rows, sorted, without the per-invocation columns."""
+    columns = [
+        c[0]
+        for c in con.execute(f"select * from {relation} limit 0").description
+        if c[0] not in PER_RUN_COLUMNS
+    ]
+    selected = ", ".join(f'"{c}"' for c in columns)
+    return sorted(con.execute(f"select {selected} from {relation}").fetchall(), key=repr)
+
+
+def comparable_releases(build: Build) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table and view of analytics.duckdb, rows sorted, in a form that two builds of the
+    same data give equal whatever their history: the DP release by its un-noised input."""
+    with duckdb.connect(str(build.analytics), read_only=True) as con:
+        names = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables order by table_name"
+            ).fetchall()
+        ]
+        tables = {
+            name: relation_rows(con, f'"{name}"') for name in names if name not in NOISY_RELEASES
+        }
+    tables["release_privacy_report"] = [
+        row for row in tables["release_privacy_report"] if row[0] not in NOISY_RELEASES
+    ]
+    with duckdb.connect(str(build.vault), read_only=True) as con:
+        tables[DP_INPUT] = relation_rows(con, DP_INPUT)
+    return tables

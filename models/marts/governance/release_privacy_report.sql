@@ -86,17 +86,19 @@ final as (
 
     select
         unioned.release_name,
-        purpose,
-        quasi_identifiers,
-        sensitive_attribute,
-        cast(k_required as integer) as k_required,
-        cast(k_achieved as integer) as k_achieved,
-        cast(l_required as integer) as l_required,
-        cast(l_achieved as integer) as l_achieved,
-        cast(eligible_subjects as bigint) as eligible_subjects,
-        cast(released_subjects as bigint) as released_subjects,
-        cast(eligible_subjects - released_subjects as bigint) as suppressed_subjects,
-        cast(suppressed_cells as bigint) as suppressed_cells,
+        unioned.purpose,
+        unioned.quasi_identifiers,
+        unioned.sensitive_attribute,
+        cast(unioned.k_required as integer) as k_required,
+        cast(unioned.k_achieved as integer) as k_achieved,
+        cast(unioned.l_required as integer) as l_required,
+        cast(unioned.l_achieved as integer) as l_achieved,
+        cast(unioned.eligible_subjects as bigint) as eligible_subjects,
+        cast(unioned.released_subjects as bigint) as released_subjects,
+        cast(
+            unioned.eligible_subjects - unioned.released_subjects as bigint
+        ) as suppressed_subjects,
+        cast(unioned.suppressed_cells as bigint) as suppressed_cells,
         cast(generalization.generalization_node as string) as generalization_node,
         cast(k_exemptions.k_exempt_columns as string) as k_exempt_columns
     from unioned

@@ -18,55 +18,20 @@ from typing import Any
 import duckdb
 import pytest
 
-from conftest import Build, generate_raw, make_build
+from conftest import Build, comparable_releases, generate_raw, make_build, relation_rows
 from gdpr_pipeline.synth.increment import append_increment
 
 pytestmark = pytest.mark.dbt
 
 INCREMENTAL_MODELS = ("int_consent_events_to_intervals", "int_purchases_aggregated_to_subjects")
 MOVED_AS_OF = "2026-09-15 12:00:00"
-# The DP release is noised once per closed month and then frozen, so a warehouse that was
-# built before holds other (earlier) draws than a fresh one: its un-noised input is compared
-# instead (test_dp_periods checks the freezing), and so is the privacy report's analytics row.
-NOISY = {"analytics_purchases_monthly", "analytics_purchases_monthly_v1"}
-DP_INPUT = "privacy.int_purchases_bounded_to_monthly_cells"
-# Columns that name the invocation rather than the data.
-PER_RUN_COLUMNS = {"dbt_invocation_id", "published_at"}
-
-
-def _rows(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[Any, ...]]:
-    columns = [
-        c[0]
-        for c in con.execute(f"select * from {relation} limit 0").description
-        if c[0] not in PER_RUN_COLUMNS
-    ]
-    selected = ", ".join(f'"{c}"' for c in columns)
-    return sorted(con.execute(f"select {selected} from {relation}").fetchall(), key=repr)
-
-
-def releases(build: Build) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table and view of analytics.duckdb, rows sorted."""
-    with duckdb.connect(str(build.analytics), read_only=True) as con:
-        names = [
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables order by table_name"
-            ).fetchall()
-        ]
-        tables = {name: _rows(con, f'"{name}"') for name in names if name not in NOISY}
-    tables["release_privacy_report"] = [
-        row for row in tables["release_privacy_report"] if row[0] != "analytics_purchases_monthly"
-    ]
-    with duckdb.connect(str(build.vault), read_only=True) as con:
-        tables[DP_INPUT] = _rows(con, DP_INPUT)
-    return tables
 
 
 def incremental_tables(build: Build) -> dict[str, list[tuple[Any, ...]]]:
     """The incremental models and the input state kept next to them, in the vault."""
     with duckdb.connect(str(build.vault), read_only=True) as con:
         return {
-            name: _rows(con, f"intermediate.{name}")
+            name: relation_rows(con, f"intermediate.{name}")
             for model in INCREMENTAL_MODELS
             for name in (model, f"{model}__subject_inputs")
         }
@@ -106,7 +71,7 @@ def incremental(tmp_path_factory: pytest.TempPathFactory, raw: dict[str, Any]) -
     build = make_build(tmp_path_factory.mktemp("incremental"))
     build.dbt("build", dbt_vars={"raw_dir": str(raw["base"])})
     assert build.returncode == 0, build.output[-5000:]
-    before = releases(build)
+    before = comparable_releases(build)
     build.dbt("build", dbt_vars={"raw_dir": str(raw["plus"])})
     assert build.returncode == 0, build.output[-5000:]
     return {"build": build, "before": before, "output": build.output}
@@ -159,9 +124,9 @@ def test_increment_is_processed_incrementally(incremental: dict[str, Any]) -> No
 
 
 def test_incremental_build_equals_full_build(incremental: dict[str, Any], full: Build) -> None:
-    after = releases(incremental["build"])
+    after = comparable_releases(incremental["build"])
     assert after != incremental["before"], "the increment changed no release: the test is vacuous"
-    assert_same(after, releases(full))
+    assert_same(after, comparable_releases(full))
     assert_same(incremental_tables(incremental["build"]), incremental_tables(full))
 
 
@@ -191,5 +156,5 @@ def test_moving_as_of_recomputes_everyone(
         "build", "--full-refresh", dbt_vars={"raw_dir": str(raw["plus"]), "as_of": MOVED_AS_OF}
     )
     assert full.returncode == 0, full.output[-5000:]
-    assert_same(releases(build), releases(full))
+    assert_same(comparable_releases(build), comparable_releases(full))
     assert_same(incremental_tables(build), incremental_tables(full))
