@@ -3,7 +3,7 @@
     Calling source() here records lineage from the declared source, and the source's
     declared columns are the contract: a file missing one stops the build, naming both. -#}
 {% macro raw_file(name) -%}
-    {%- set declared = source('raw', name) -%}
+    {%- set declared = source('app', name) -%}
     {%- if not execute -%}
         {{ return({'path': var('raw_dir') ~ '/' ~ name, 'relation': declared}) }}
     {%- endif -%}
@@ -31,5 +31,5 @@
 {%- endmacro %}
 
 {% macro spark__raw_file(name) -%}
-    {{ return({'path': _spark_raw_path(name), 'relation': source('raw', name)}) }}
+    {{ return({'path': _spark_raw_path(name), 'relation': source('app', name)}) }}
 {%- endmacro %}

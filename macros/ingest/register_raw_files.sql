@@ -15,7 +15,7 @@
 {% macro spark__register_raw_files() -%}
     {%- if execute and flags.WHICH in ('build', 'run') -%}
         {%- set sources = graph.sources.values() | selectattr('package_name', 'equalto', 'gdpr_pipeline')
-            | selectattr('source_name', 'equalto', 'raw') | sort(attribute='name') | list -%}
+            | selectattr('source_name', 'equalto', 'app') | sort(attribute='name') | list -%}
         {%- for schema in sources | map(attribute='schema') | unique -%}
             {%- do run_query('create schema if not exists ' ~ schema) -%}
         {%- endfor -%}

@@ -1,7 +1,8 @@
 {#- on-run-end: publish the releases to the analytics database, atomically.
-    DuckDB: when every node of a build or run succeeded and every release was built in it, the
-    releases (models with meta.release) are copied into a NEW file, analytics.duckdb.publishing,
-    which is then renamed over analytics.duckdb. Readers see the old file or the new one, never
+    DuckDB: when every node of a build, run or retry succeeded, the releases (models with
+    meta.release) it built are copied from the vault, and the others carried over unchanged from
+    the current analytics.duckdb (macros/publish/releases_to_publish.sql), into a NEW file,
+    analytics.duckdb.publishing, which is then renamed over analytics.duckdb. Readers see the old file or the new one, never
     a half-built one; a failed build leaves the published file untouched; and because the file
     is new on every publish, no freed block can still hold an erased subject's bytes.
     Views in it name their tables unqualified, so the file opens on its own, with no key.
@@ -25,36 +26,23 @@
 {%- endmacro %}
 
 {% macro duckdb__publish_analytics(results) -%}
-    {%- if not execute or flags.WHICH not in ('build', 'run') -%}
+    {%- if not execute or flags.WHICH not in ('build', 'run', 'retry') -%}
         {{ return('select 1') }}
     {%- endif -%}
-    {%- set not_ok = [] -%}
-    {%- set built = [] -%}
-    {%- for result in results -%}
-        {%- if result.status in ('error', 'fail', 'skipped', 'runtime error') -%}
-            {%- do not_ok.append(result.node.name ~ ' (' ~ result.status ~ ')') -%}
-        {%- elif result.node.resource_type == 'model' -%}
-            {%- do built.append(result.node.unique_id) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- set releases = release_nodes() -%}
-    {%- set missing = releases | rejectattr('unique_id', 'in', built) | map(attribute='name') | list -%}
-    {%- if not_ok -%}
-        {{ log("Analytics database NOT published: " ~ not_ok | length ~ " node(s) did not succeed: " ~ (not_ok[:10] | join(', ')) ~ ". The previously published file is unchanged.", info=True) }}
-        {%- do record_audit([], publish={'status': 'not_published', 'message': not_ok | length ~ ' node(s) did not succeed'}) -%}
-        {{ return('select 1') }}
-    {%- elif missing -%}
-        {{ log("Analytics database NOT published: this run did not build " ~ (missing | join(', '))
-            ~ ". Publish with a full `dbt build`.", info=True) }}
-        {%- do record_audit([], publish={'status': 'not_published',
-            'message': 'this run did not build ' ~ (missing | join(', '))}) -%}
-        {{ return('select 1') }}
-    {%- endif -%}
-
     {%- set warehouse = env_var('GDPR_WAREHOUSE_DIR', 'warehouse') -%}
     {%- set final = warehouse ~ '/analytics.duckdb' -%}
     {%- set staging = final ~ '.publishing' -%}
-    {%- set shrink = release_shrink_check(releases, final) -%}
+    {%- set has_current = run_query("select count(*) from glob(" ~ sql_string(final) ~ ")").columns[0].values()[0] > 0 -%}
+    {#- Which releases to publish, and which to carry over: macros/publish/releases_to_publish.sql. -#}
+    {%- set plan = gdpr_pipeline.releases_to_publish(results, has_current) -%}
+    {%- if plan.refusal -%}
+        {{ log("Analytics database NOT published: " ~ plan.refusal, info=True) }}
+        {%- do record_audit([], publish={'status': 'not_published', 'message': plan.refusal}) -%}
+        {{ return('select 1') }}
+    {%- endif -%}
+
+    {#- Only what this invocation built can have shrunk; carried releases are copied unchanged. -#}
+    {%- set shrink = release_shrink_check(plan.built, final) -%}
     {%- if shrink.refused -%}
         {%- do record_audit([], publish={'status': 'not_published',
             'message': 'release shrink: ' ~ (shrink.refused | join('; '))}) -%}
@@ -65,11 +53,31 @@
     {%- for allowed in shrink.allowed -%}
         {{ log("Release shrink allowed by var allow_release_shrink: " ~ allowed, info=True) }}
     {%- endfor -%}
+
     {%- do run_query("select gdpr_remove_file(" ~ sql_string(staging) ~ ")") -%}
-    {%- do run_query("attach " ~ sql_string(staging) ~ " as analytics_publish") -%}
+    {%- do run_query(gdpr_pipeline.attach_analytics_sql(staging, 'analytics_publish')) -%}
+    {%- if plan.carried -%}
+        {%- do run_query("attach " ~ sql_string(final) ~ " as analytics_current (read_only)") -%}
+        {%- set carried_key_ids = gdpr_pipeline.carried_key_ids(plan.carried) -%}
+        {%- if carried_key_ids != [gdpr_pipeline.session_key_id()] -%}
+            {%- do run_query("detach analytics_current") -%}
+            {%- do run_query("detach analytics_publish") -%}
+            {%- do run_query("select gdpr_remove_file(" ~ sql_string(staging) ~ ")") -%}
+            {%- set refusal = "the releases this invocation did not build were pseudonymized under key id(s) "
+                ~ (carried_key_ids | join(', ')) ~ ", this build under " ~ gdpr_pipeline.session_key_id()
+                ~ ". Publish with a full `dbt build`." -%}
+            {{ log("Analytics database NOT published: " ~ refusal, info=True) }}
+            {%- do record_audit([], publish={'status': 'not_published', 'message': refusal}) -%}
+            {{ return('select 1') }}
+        {%- endif -%}
+    {%- endif -%}
     {%- set published = [] -%}
-    {%- for node in releases -%}
-        {%- set relation = adapter.get_relation(node.database, node.schema, node.alias) -%}
+    {%- for node in plan.built + plan.carried -%}
+        {%- if node in plan.built -%}
+            {%- set relation = adapter.get_relation(node.database, node.schema, node.alias) -%}
+        {%- else -%}
+            {%- set relation = 'analytics_current.main.' ~ node.alias -%}
+        {%- endif -%}
         {%- do run_query("create table analytics_publish.main." ~ node.alias ~ " as select * from " ~ relation) -%}
         {%- if node.version is not none and node.version == node.latest_version -%}
             {%- do run_query("create view analytics_publish.main." ~ node.name ~ " as select * from " ~ node.alias) -%}
@@ -78,6 +86,7 @@
     {%- endfor -%}
     {%- set release_metadata_sql -%}
         create table analytics_publish.main.release_metadata as
+        {%- if plan.built %}
         select
             release_name,
             model_name,
@@ -88,19 +97,38 @@
             '{{ dbt_version }}' as dbt_version,
             {{ as_of() }} as as_of,
             {{ pseudonym_key_id() }} as key_id,
-            cast(current_timestamp as timestamp) as published_at
+            cast(current_timestamp as timestamp) as published_at,
+            false as is_stale
         from (values
-            {%- for node in published %}
+            {%- for node in plan.built %}
             ('{{ node.alias }}', '{{ node.name }}', {{ node.version if node.version is not none else 'null' }},
              {{ node.latest_version if node.latest_version is not none else 'null' }}, '{{ node.config.meta.get("purpose", "") }}'){{ "," if not loop.last }}
             {%- endfor %}
         ) as releases(release_name, model_name, version, latest_version, purpose)
+        {%- endif %}
+        {%- if plan.built and plan.carried %}
+        union all by name
+        {%- endif %}
+        {%- if plan.carried %}
+        {{ gdpr_pipeline.carried_release_metadata_sql(plan.carried, plan.stale) }}
+        {%- endif %}
     {%- endset -%}
     {%- do run_query(release_metadata_sql) -%}
+    {%- if plan.carried -%}
+        {%- do run_query("detach analytics_current") -%}
+    {%- endif -%}
     {%- do run_query("detach analytics_publish") -%}
     {%- do run_query("select gdpr_replace_file(" ~ sql_string(staging) ~ ", " ~ sql_string(final) ~ ")") -%}
-    {%- do record_audit([], publish={'status': 'published', 'message': 'published ' ~ published | length ~ ' releases'
+    {%- do record_audit([], publish={'status': 'published', 'message': 'published ' ~ published | length ~ ' releases ('
+        ~ plan.built | length ~ ' built, ' ~ plan.carried | length ~ ' carried over'
+        ~ (', stale: ' ~ (plan.stale | map(attribute='alias') | join(', ')) if plan.stale else '') ~ ')'
         ~ ('; shrink allowed by allow_release_shrink: ' ~ (shrink.allowed | join('; ')) if shrink.allowed else '')}) -%}
-    {{ log("Published " ~ published | length ~ " releases to " ~ final, info=True) }}
+    {{ log("Published " ~ published | length ~ " releases to " ~ final ~ " (" ~ plan.built | length
+        ~ " built by this invocation, " ~ plan.carried | length ~ " carried over unchanged)", info=True) }}
+    {%- if plan.stale -%}
+        {{ log("Warning: stale releases: " ~ (plan.stale | map(attribute='alias') | join(', '))
+            ~ ": this invocation rebuilt models upstream of them but not them; release_metadata marks them"
+            ~ " is_stale. Rebuild them with `dbt build -s <release>`.", info=True) }}
+    {%- endif -%}
     select 1
 {%- endmacro %}

@@ -51,7 +51,7 @@ def personal_data_class(column: Mapping[str, Any]) -> str | None:
 
 
 def node_label(node: Mapping[str, Any]) -> str:
-    """The name a person reads in dbt's output: ml_training_set_v2, raw.subjects."""
+    """The name a person reads in dbt's output: ml_training_set_v2, app.subjects."""
     if node["resource_type"] == "source":
         return f"{node['source_name']}.{node['name']}"
     version = node.get("version")

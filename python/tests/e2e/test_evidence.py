@@ -200,7 +200,7 @@ def test_lineage_runs_from_the_sources_to_the_model_exposure(evidence: Evidence)
     assert exposure["depends_on"] == ["model.gdpr_pipeline.ml_training_set.v3"]
     chain = [step["unique_id"] for step in exposure["upstream"]]
     assert chain[-1] == exposure["unique_id"]
-    assert {"source.gdpr_pipeline.raw.subjects", "source.gdpr_pipeline.raw.consent_events"} <= set(
+    assert {"source.gdpr_pipeline.app.subjects", "source.gdpr_pipeline.app.consent_events"} <= set(
         chain
     )
     assert chain.index("model.gdpr_pipeline.ml_training_set.v3") < chain.index(

@@ -146,7 +146,7 @@ def _evidence() -> dict[str, Any]:
         "art30": {
             "controller": "[controller name and contact]",
             "dpo": "[DPO contact]",
-            "sources": ["raw.subjects"],
+            "sources": ["app.subjects"],
             "categories_collected": {"direct_identifier": ["email", "full_name"]},
             "key_id": "k-1234abcd",
             "activities": [
@@ -228,7 +228,7 @@ def _evidence() -> dict[str, Any]:
                     "owner": "Data science",
                     "upstream": [
                         {
-                            "unique_id": "source.gdpr_pipeline.raw.subjects",
+                            "unique_id": "source.gdpr_pipeline.app.subjects",
                             "resource_type": "source",
                             "name": "subjects",
                             "personal_data": ["direct_identifier"],

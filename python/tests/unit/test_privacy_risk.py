@@ -65,10 +65,15 @@ def test_classes_that_say_no_more_about_members_than_about_others_are_no_risk() 
             attacks=100,
         )
     }
-    # The control holds the same classes: members are no easier to single out or link.
+    # The control holds the same classes: members are no easier to single out or link. The
+    # linkage rates are two estimates of one chance, so only their interval is checked: it
+    # reaches 0, which is what the build's gate (a 95% interval wholly above the threshold)
+    # reads as no measured risk.
     assert measured["singling_out"].value == 0
     assert measured["singling_out"].attack_rate == measured["singling_out"].control_rate
-    assert measured["linkability"].value == 0
+    linkability = measured["linkability"]
+    assert linkability.ci_low == 0 and linkability.value < 0.05, linkability
+    assert abs(linkability.attack_rate - linkability.control_rate) < 0.05, linkability
     frame = as_frame("fixture", list(measured.values()), dict.fromkeys(RISKS, 0.1))
     assert list(frame.columns[:3]) == ["release_name", "risk", "risk_value"]
     assert (frame.max_risk == 0.1).all()

@@ -10,7 +10,9 @@ import typer
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    typer.secho(message, fg=typer.colors.RED, err=True)
+    """The message as one line (its lines joined) on stderr, then exit with `code`."""
+    line = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    typer.secho(line, fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
 
 

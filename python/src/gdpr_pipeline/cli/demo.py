@@ -12,10 +12,14 @@ from gdpr_pipeline.core.paths import Paths
 
 
 def demo(
-    subjects: int = 1000,
-    seed: int = 42,
-    raw_dir: Path = Path("data/raw"),
-    as_of: Annotated[str, typer.Option(help="Reference time of the build (UTC).")] = "",
+    subjects: Annotated[int, typer.Option(metavar="INT", help="Number of data subjects.")] = 1000,
+    seed: Annotated[int, typer.Option(metavar="INT", help="Random seed of the data.")] = 42,
+    raw_dir: Annotated[
+        Path, typer.Option(metavar="PATH", help="Where the raw files are written.")
+    ] = Path("data/raw"),
+    as_of: Annotated[
+        str, typer.Option(metavar="TEXT", help="Reference time of the build (UTC).")
+    ] = "",
 ) -> None:
     """What `make run` does: data, key, dbt build, training, evidence, summary."""
     code = steps.run_demo(

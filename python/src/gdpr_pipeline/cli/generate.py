@@ -12,10 +12,18 @@ from gdpr_pipeline.synth import generate as synth
 
 
 def generate(
-    subjects: Annotated[int, typer.Option(min=1, help="Number of data subjects.")] = 1000,
-    out: Annotated[Path, typer.Option(help="Directory for the four raw files.")] = Path("data/raw"),
-    format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
-    seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 42,
+    subjects: Annotated[
+        int, typer.Option(min=1, metavar="INT", help="Number of data subjects.")
+    ] = 1000,
+    out: Annotated[
+        Path, typer.Option(metavar="PATH", help="Directory for the four raw files.")
+    ] = Path("data/raw"),
+    format: Annotated[
+        str, typer.Option("--format", metavar="TEXT", help="csv or parquet.")
+    ] = "csv",
+    seed: Annotated[
+        int, typer.Option(metavar="INT", help="Random seed; same seed, same files.")
+    ] = 42,
 ) -> None:
     """Write deterministic synthetic raw data in the raw data contract."""
     try:

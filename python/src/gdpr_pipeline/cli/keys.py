@@ -25,8 +25,12 @@ def keys_init() -> None:
 
 @app.command("rotate")
 def keys_rotate(
-    raw_dir: Annotated[str, typer.Option(help="Raw data directory for the build.")] = "data/raw",
-    as_of: Annotated[str, typer.Option(help="Reference time of the build (UTC).")] = "",
+    raw_dir: Annotated[
+        str, typer.Option(metavar="PATH", help="Raw data directory for the build.")
+    ] = "data/raw",
+    as_of: Annotated[
+        str, typer.Option(metavar="TEXT", help="Reference time of the build (UTC).")
+    ] = "",
 ) -> None:
     """Build every release with a new key; keep the current release until `keys cutover`."""
     try:

@@ -15,7 +15,9 @@ from gdpr_pipeline.core.paths import Paths
 erasure_app = typer.Typer(no_args_is_help=True, help="Record and verify erasure requests.")
 
 
-def subject_report(subject_id: str) -> None:
+def subject_report(
+    subject_id: Annotated[str, typer.Argument(metavar="SUBJECT_ID", help="The subject's id.")],
+) -> None:
     """Everything held about one subject, as one JSON document (GDPR Art. 15 and 20)."""
     try:
         report = rights.subject_report(Paths.discover(), subject_id)
@@ -28,8 +30,10 @@ def subject_report(subject_id: str) -> None:
 
 @erasure_app.command("request")
 def erasure_request(
-    subject_id: str,
-    raw_dir: Annotated[Path, typer.Option(help="Raw data directory.")] = Path("data/raw"),
+    subject_id: Annotated[str, typer.Argument(metavar="SUBJECT_ID", help="The subject's id.")],
+    raw_dir: Annotated[Path, typer.Option(metavar="PATH", help="Raw data directory.")] = Path(
+        "data/raw"
+    ),
     allow_unknown: Annotated[
         bool, typer.Option(help="Record it even if no subject has this exact id.")
     ] = False,
@@ -43,7 +47,9 @@ def erasure_request(
 
 
 @erasure_app.command("verify")
-def erasure_verify(subject_id: str) -> None:
+def erasure_verify(
+    subject_id: Annotated[str, typer.Argument(metavar="SUBJECT_ID", help="The subject's id.")],
+) -> None:
     """Prove an erasure reached every relation and the file bytes; exit 1 when it did not."""
     try:
         outcome = rights.verify_erasure(Paths.discover(), subject_id)

@@ -10,14 +10,34 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+# The dbt project, when not the nearest dbt_project.yml at or above the working directory.
+PROJECT_DIR_ENV = "GDPR_PROJECT_DIR"
+
+
+class ProjectNotFound(FileNotFoundError):
+    """No dbt project where one was looked for; the message says how to point at one."""
+
 
 def find_project_root(start: Path | None = None) -> Path:
-    """The nearest directory at or above `start` (default: cwd) holding dbt_project.yml."""
+    """The dbt project: GDPR_PROJECT_DIR when set (it must hold dbt_project.yml), else the
+    nearest directory at or above `start` (default: cwd) holding dbt_project.yml."""
+    configured = os.environ.get(PROJECT_DIR_ENV)
+    if start is None and configured:
+        root = Path(configured).expanduser().resolve()
+        if not (root / "dbt_project.yml").is_file():
+            raise ProjectNotFound(
+                f"{PROJECT_DIR_ENV} / --project-dir {root} holds no dbt_project.yml: "
+                "point it at the gdpr_pipeline repository."
+            )
+        return root
     here = (start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
         if (candidate / "dbt_project.yml").is_file():
             return candidate
-    raise FileNotFoundError(f"No dbt_project.yml at or above {here}; run from the repository.")
+    raise ProjectNotFound(
+        f"No dbt_project.yml at or above {here}: run from the gdpr_pipeline repository, "
+        f"or pass --project-dir PATH (or set {PROJECT_DIR_ENV})."
+    )
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,11 @@ session variables on every cursor. Session variables live in memory only: they a
 database file, the compiled SQL, target/ or logs/. The `pseudonymize` macro reads them with
 getvariable(), so the SQL that dbt compiles and logs names the variables, never their values.
 
+Commands that compute no pseudonym (dbt ls, parse, compile, show, docs generate, debug) run
+without a key: the plugin then sets no pads, only the reason, and the `hmac_sha256_hex` macro
+stops any query that would compute a pseudonym with that reason. Every other command (build,
+run, test, seed, snapshot, retry) still stops at connection time, before anything is written.
+
 The plugin also registers two narrow file functions the publish step needs to swap the
 analytics database atomically (DuckDB SQL cannot rename files).
 """
@@ -37,6 +42,15 @@ ADAPTER_VERSION = version("dbt-duckdb")
 # Read by the on-run-start guard check_key_unchanged (macros/guards/check_key_unchanged.sql).
 PUBLISHED_KEY_ID_VARIABLE = "gdpr_published_key_id"
 ROTATION_KEY_ID_VARIABLE = "gdpr_rotation_next_key_id"
+# Set instead of the pads when the command needs no key: why there is none (no secret in it).
+KEY_PROBLEM_VARIABLE = "gdpr_key_problem"
+# dbt commands (flags.WHICH) that read or compile SQL but compute no pseudonym on their own.
+KEY_FREE_COMMANDS = frozenset({"list", "parse", "compile", "show", "generate", "serve", "debug"})
+
+
+def _command() -> str | None:
+    """The running dbt command (flags.WHICH), or None outside a dbt invocation."""
+    return getattr(get_flags(), "WHICH", None)
 
 
 def exit_if_busy(database: Path) -> None:
@@ -60,10 +74,17 @@ class Plugin(BasePlugin):
 
     def initialize(self, plugin_config: dict[str, Any]) -> None:
         key_file = plugin_config.get("key_file")
-        self._key = keys.load_key(
-            env_var=plugin_config.get("key_env_var", keys.ENV_VAR),
-            key_file=Path(key_file) if key_file else None,
-        )
+        self._key: keys.Key | None = None
+        self._key_problem = ""
+        try:
+            self._key = keys.load_key(
+                env_var=plugin_config.get("key_env_var", keys.ENV_VAR),
+                key_file=Path(key_file) if key_file else None,
+            )
+        except keys.KeyProblem as problem:
+            if _command() not in KEY_FREE_COMMANDS:
+                raise
+            self._key_problem = str(problem)
         self._warehouse = private_dir(
             Path(plugin_config.get("warehouse_dir", "warehouse")).resolve()
         )
@@ -108,11 +129,14 @@ class Plugin(BasePlugin):
         self._configure(cursor)
 
     def _configure(self, con: Any) -> None:
-        inner, outer = self._key.hmac_pads()
-        # Bound parameters: the pads never appear in statement text.
-        con.execute(f"set variable {INNER_PAD_VARIABLE} = ?::blob", [inner])
-        con.execute(f"set variable {OUTER_PAD_VARIABLE} = ?::blob", [outer])
-        con.execute(f"set variable {KEY_ID_VARIABLE} = ?", [self._key.key_id])
+        if self._key is None:
+            con.execute(f"set variable {KEY_PROBLEM_VARIABLE} = ?", [self._key_problem])
+        else:
+            inner, outer = self._key.hmac_pads()
+            # Bound parameters: the pads never appear in statement text.
+            con.execute(f"set variable {INNER_PAD_VARIABLE} = ?::blob", [inner])
+            con.execute(f"set variable {OUTER_PAD_VARIABLE} = ?::blob", [outer])
+            con.execute(f"set variable {KEY_ID_VARIABLE} = ?", [self._key.key_id])
         con.execute(f"set variable {ADAPTER_VERSION_VARIABLE} = ?", [ADAPTER_VERSION])
         con.execute(f"set variable {PUBLISHED_KEY_ID_VARIABLE} = ?", [self._published_key_id])
         con.execute(f"set variable {ROTATION_KEY_ID_VARIABLE} = ?", [self._rotation_key_id])
