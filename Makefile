@@ -1,8 +1,9 @@
 # gdpr_pipeline: two commands do everything.
 #   make run   install, generate demo data, ensure a key, dbt build, train, write evidence, summarise
 #   make test  lint (ruff, sqlfluff), dbt parse (warnings are errors), dbt build on fixtures, pytest
-#              (and, when java is on PATH, make test-spark)
+#              (and, when java is on PATH, make test-spark and make test-spark-cluster)
 #   make test-spark  the demo built on DuckDB and on Apache Spark: releases must be identical
+#   make test-spark-cluster  the same on a Spark standalone master and two workers (processes)
 SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -eu -o pipefail -c
@@ -27,7 +28,7 @@ FIXTURES    := target/fixtures
 # (.sqlfluff reads raw_dir from this directory).
 SQLFLUFF    := target/sqlfluff
 
-.PHONY: run test install install-spark lint dbt-fixtures pytest test-spark bench clean browser evidence
+.PHONY: run test install install-spark lint dbt-fixtures pytest test-spark test-spark-cluster bench clean browser evidence
 
 # Reinstall when the venv is missing or any dependency file changed (stale).
 $(STAMP): python/pyproject.toml python/constraints.txt
@@ -90,10 +91,15 @@ pytest: install browser
 
 # The demo on DuckDB and on local Spark (local[2]), compared release by release; needs Java 17+.
 test-spark: install-spark
-	$(BIN)/python -m pytest python/tests -q -m spark
+	$(BIN)/python -m pytest python/tests -q -m "spark and not spark_cluster"
+
+# The demo on a standalone master and two one-core workers started by the test on 127.0.0.1
+# (pyspark's spark-class), stopped at the end; tasks must run on both, releases equal DuckDB's.
+test-spark-cluster: install-spark
+	$(BIN)/python -m pytest python/tests -q -m spark_cluster
 
 test: lint dbt-fixtures browser pytest
-	if command -v java >/dev/null; then $(MAKE) --no-print-directory test-spark; \
+	if command -v java >/dev/null; then $(MAKE) --no-print-directory test-spark test-spark-cluster; \
 	else echo "java not on PATH: Spark tests not run (make test-spark needs Java 17+)"; fi
 
 # Benchmark (issue 8): 1M and 10M subjects, or e.g. make bench SIZES=1000000. Writes bench/results.json.

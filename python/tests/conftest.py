@@ -37,6 +37,7 @@ class Build:
     returncode: int = -1
     output: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    timeout: float | None = None  # seconds per command; subprocess.TimeoutExpired past it
 
     @property
     def vault(self) -> Path:
@@ -69,7 +70,13 @@ class Build:
             entry_point=entry_point,
         )
         completed = subprocess.run(
-            command, cwd=self.root, env=self.env, text=True, capture_output=True, check=False
+            command,
+            cwd=self.root,
+            env=self.env,
+            text=True,
+            capture_output=True,
+            check=False,
+            timeout=self.timeout,
         )
         self.returncode, self.output = completed.returncode, completed.stdout + completed.stderr
         return completed

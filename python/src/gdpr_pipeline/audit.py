@@ -12,6 +12,12 @@ canonical(record) is one line per column of AUDIT_COLUMNS, in that order:
 in UTF-8 bytes. The macro computes this in SQL; this module recomputes it in Python, so a
 verifier needs nothing but the vault file and this page.
 
+On Spark (spark__record_audit, in macros/audit/record_audit.sql) the same records, with the
+same canonical form and hashes, are a Parquet table <schema>_audit.trail of the metastore
+(gdpr_audit.trail for the `spark` target); `verify_spark` reads it through a SparkSession
+started from the target's settings, as spark-build starts it, and checks it with the same walk.
+Its evidence anchors are kept apart, under evidence/spark/.
+
 What a chain proves, and what it does not: editing, deleting or reordering any record breaks
 the chain at that record, and so does truncating an invocation (its record states how many
 results follow). Someone who can write the vault could rewrite the whole tail and recompute
@@ -33,6 +39,7 @@ import duckdb
 from gdpr_pipeline.core.jsonenc import TIMESTAMP_FORMAT
 from gdpr_pipeline.core.paths import Paths
 from gdpr_pipeline.core.warehouse import open_vault
+from gdpr_pipeline.engines import spark as spark_engine
 
 TRAIL = "audit.trail"
 GENESIS_HASH = "0" * 64
@@ -67,6 +74,7 @@ AUDIT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("dbt_vars", "text"),
 )
 HASH_COLUMNS = ("prev_hash", "record_hash")
+SPARK_EVIDENCE_SUBDIR = "spark"  # evidence/spark/: a Spark trail's anchors, apart from DuckDB's
 
 
 class AuditTrailError(RuntimeError):
@@ -175,6 +183,47 @@ def read_trail(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         )
     cursor = con.execute(f"select {', '.join(expected)} from {TRAIL} order by seq")
     return [dict(zip(expected, row, strict=True)) for row in cursor.fetchall()]
+
+
+def spark_trail(schema: str) -> str:
+    """The trail's table on Spark: in the audit layer of the target's schema prefix."""
+    return f"{schema}_audit.trail"
+
+
+def read_spark_trail(spark: Any, schema: str) -> list[dict[str, Any]]:
+    """Every record of <schema>_audit.trail in seq order, as dicts, from a SparkSession.
+
+    Timestamps are read as timestamp_ntz (their UTC wall time), so the text hashed is the one
+    the hook hashed whatever the Python process's time zone."""
+    table = spark_trail(schema)
+    if not spark.catalog.tableExists(table):
+        raise AuditTrailError(f"The metastore has no {table} table: no Spark run was recorded.")
+    columns = spark.table(table).columns
+    expected = [name for name, _ in AUDIT_COLUMNS] + list(HASH_COLUMNS)
+    if columns != expected:
+        raise AuditTrailError(
+            f"{table} has columns {columns}, expected {expected}: the table was altered."
+        )
+    kinds = dict(AUDIT_COLUMNS)
+    select = ", ".join(
+        f"cast({name} as timestamp_ntz) as {name}" if kinds.get(name) == "ts" else name
+        for name in expected
+    )
+    rows = spark.sql(f"select {select} from {table} order by seq").collect()
+    return [row.asDict() for row in rows]
+
+
+def verify_spark(paths: Paths, target: str, *, use_anchors: bool = True) -> VerifyResult:
+    """Recompute the chain of a Spark target's trail (a session started as spark-build starts
+    it, from profiles.yml; no key needed) and check the anchors of evidence/spark/."""
+    settings = spark_engine.target_settings(spark_engine.profiles_dir([], paths.root), target)
+    spark = spark_engine.start_session(settings.get("server_side_parameters") or {})
+    try:
+        records = read_spark_trail(spark, settings["schema"])
+    finally:
+        spark.stop()
+    anchors = read_anchors(paths.evidence / SPARK_EVIDENCE_SUBDIR) if use_anchors else ()
+    return verify_records(records, anchors)
 
 
 # A break in the chain: the record that breaks it (None when it is missing), its seq, and why.

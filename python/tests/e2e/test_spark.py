@@ -96,6 +96,12 @@ def test_spark_build_runs_every_node(spark_build: Build) -> None:
 def test_released_relations_equal_between_engines(
     demo_build: Build, spark_build: Build, spark_reader: Any
 ) -> None:
+    assert_releases_equal(demo_build, spark_build, spark_reader)
+
+
+def assert_releases_equal(demo_build: Build, spark_build: Build, spark_reader: Any) -> None:
+    """Every release of the Spark build equals the DuckDB one, row for row (also used by the
+    cluster test)."""
     releases = [n for n in _models(spark_build).values() if n["config"]["meta"].get("release")]
     expected = {"ml_training_set", "marketing_audience", "release_funnel"}
     assert {n["alias"] for n in releases} >= expected | NOISY_RELEASES

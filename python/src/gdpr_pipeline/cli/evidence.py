@@ -9,21 +9,38 @@ import typer
 from gdpr_pipeline.cli._output import fail
 from gdpr_pipeline.core.lock import EX_TEMPFAIL, WarehouseBusy
 from gdpr_pipeline.core.paths import Paths
-from gdpr_pipeline.evidence import collect
+from gdpr_pipeline.engines.spark import SparkSetupProblem
+from gdpr_pipeline.evidence import collect, spark_facts
 
 app = typer.Typer(
     no_args_is_help=True, help="Evidence for a DPO: the audit trail, its check, the evidence page."
 )
 
+TargetOption = Annotated[
+    str,
+    typer.Option(
+        help="The profiles.yml target whose build to read: duckdb (the vault), or a Spark "
+        "target such as spark (its metastore, through a session started like spark-build's)."
+    ),
+]
+
 
 @app.command("build")
 def evidence_build(
     docs: Annotated[bool, typer.Option(help="Regenerate the dbt docs (offline).")] = True,
+    target: TargetOption = "duckdb",
 ) -> None:
-    """Write evidence/index.html and evidence.json for the latest run (earlier runs are kept)."""
+    """Write evidence/index.html and evidence.json for the latest run (earlier runs are kept);
+    for a Spark target, evidence/spark/."""
     try:
-        result = collect.build(Paths.discover(), docs=docs)
-    except collect.AuditTrailError as error:
+        paths = Paths.discover()
+        if target == "duckdb":
+            result = collect.build(paths, docs=docs)
+        else:
+            result = spark_facts.build_spark(paths, target)
+    except WarehouseBusy as error:
+        fail(str(error), EX_TEMPFAIL)
+    except (collect.AuditTrailError, SparkSetupProblem) as error:
         fail(str(error))
     typer.echo(f"Evidence for invocation {result.invocation_id}: {result.html}")
     if result.verify and not result.verify.ok:
@@ -31,13 +48,17 @@ def evidence_build(
 
 
 @app.command("verify")
-def evidence_verify() -> None:
+def evidence_verify(target: TargetOption = "duckdb") -> None:
     """Recompute the audit trail's hash chain; exit 1 naming the first broken record."""
     try:
-        result = collect.verify(Paths.discover())
+        paths = Paths.discover()
+        if target == "duckdb":
+            result = collect.verify(paths)
+        else:
+            result = collect.verify_spark(paths, target)
     except WarehouseBusy as error:
         fail(str(error), EX_TEMPFAIL)
-    except collect.AuditTrailError as error:
+    except (collect.AuditTrailError, SparkSetupProblem) as error:
         fail(str(error), 2)
     if not result.ok:
         fail(result.message)

@@ -27,6 +27,7 @@ literals in plan strings (docs/spark.md).
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import sys
 from pathlib import Path
@@ -35,6 +36,8 @@ from typing import Any
 from gdpr_pipeline import keys
 
 KEY_VIEW = "gdpr_pipeline_key"
+# The audit hook records the adapter's version from here (DuckDB's plugin sets a variable).
+ADAPTER_VERSION_ENV = "GDPR_DBT_ADAPTER_VERSION"
 PROFILE_NAME = "gdpr_pipeline"
 DEFAULT_TARGET = "spark"
 _REUSE_WARNING_LOGGERS = (
@@ -167,6 +170,7 @@ def spark_build(args: list[str], *, project_root: Path, key_file: Path | None) -
     target = _option(dbt_args, "--target", "-t") or DEFAULT_TARGET
     settings = target_settings(profiles_dir(dbt_args, project_root), target)
     spark = start_session(settings.get("server_side_parameters") or {})
+    os.environ[ADAPTER_VERSION_ENV] = importlib.metadata.version("dbt-spark")
     try:
         register_key(spark, key)
         return run_dbt_in_process(dbt_args)

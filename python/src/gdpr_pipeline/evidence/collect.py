@@ -36,6 +36,7 @@ from gdpr_pipeline.audit import (
     read_trail,
     verify,
     verify_records,
+    verify_spark,
 )
 from gdpr_pipeline.core.dbt import run_dbt, upstream
 from gdpr_pipeline.core.jsonenc import jsonable, utc_now
@@ -51,12 +52,14 @@ from gdpr_pipeline.policy import personal_data_class
 
 __all__ = [
     "AuditTrailError",
+    "EngineFacts",
     "EvidenceResult",
     "VerifyResult",
     "build",
     "collect",
     "generate_docs",
     "verify",
+    "verify_spark",
 ]
 
 SCHEMA = "gdpr_pipeline.evidence/1"
@@ -72,6 +75,20 @@ LAWFUL_BASIS_ARTICLE = {
     "legal_obligation": "Art. 6(1)(c) GDPR, legal obligation",
     "legitimate_interest": "Art. 6(1)(f) GDPR, legitimate interests",
 }
+
+
+@dataclass(frozen=True)
+class EngineFacts:
+    """What `collect` reads from the warehouse, read by another engine than DuckDB's files
+    (evidence/spark_facts.py): the same shapes as _vault_facts and _analytics_facts, where the
+    evidence of that engine's runs is kept, and what the page must say differs there."""
+
+    engine: str
+    vault: dict[str, Any]
+    analytics: dict[str, Any]
+    evidence_dir: Path
+    notes: list[str]
+    model_card: bool = True  # False: the trainer does not read this engine's releases
 
 
 @dataclass(frozen=True)
@@ -510,9 +527,9 @@ def _lineage(manifest: dict[str, Any], nodes: list[dict[str, Any]], docs: str | 
     return {"docs": docs, "exposures": exposures}
 
 
-def _earlier_runs(paths: Paths, current: str | None) -> list[dict[str, Any]]:
+def _earlier_runs(evidence_dir: Path, current: str | None) -> list[dict[str, Any]]:
     runs = []
-    for path in paths.evidence.glob(f"{RUNS_DIR}/*/evidence.json"):
+    for path in evidence_dir.glob(f"{RUNS_DIR}/*/evidence.json"):
         data = _load_json(path)
         if not data or path.parent.name == current:
             continue
@@ -531,17 +548,23 @@ def _earlier_runs(paths: Paths, current: str | None) -> list[dict[str, Any]]:
 
 
 def collect(
-    paths: Paths, *, docs: str | None = None, docs_error: str | None = None
+    paths: Paths,
+    *,
+    docs: str | None = None,
+    docs_error: str | None = None,
+    facts: EngineFacts | None = None,
 ) -> tuple[dict[str, Any], VerifyResult]:
-    """Everything the evidence page shows, as one JSON-ready dict, and the chain's check."""
+    """Everything the evidence page shows, as one JSON-ready dict, and the chain's check.
+    Without `facts`, from the DuckDB vault and analytics files."""
     manifest = _load_json(paths.target / "manifest.json") or {}
-    vault = _vault_facts(paths, manifest)
+    vault = facts.vault if facts else _vault_facts(paths, manifest)
+    evidence_dir = facts.evidence_dir if facts else paths.evidence
     trail = vault["trail"]
-    check = verify_records(trail, read_anchors(paths.evidence))
+    check = verify_records(trail, read_anchors(evidence_dir))
     run, nodes, test_records = _run_records(trail)
     tests = _tests(test_records, manifest)
-    analytics = _analytics_facts(paths)
-    card, model_dir = _latest_model_card(paths)
+    analytics = facts.analytics if facts else _analytics_facts(paths)
+    card, model_dir = _latest_model_card(paths) if not facts or facts.model_card else (None, None)
     published = sorted({r["dbt_invocation_id"] for r in analytics.get("release_metadata", [])})
     erasure_tests = [t for t in tests if t["test"] == "no_erased_subject"]
     funnel = _funnel(paths, analytics, run)
@@ -553,6 +576,7 @@ def collect(
     )
     data = {
         "schema": SCHEMA,
+        "engine": {"name": facts.engine, "notes": facts.notes} if facts else {"name": "duckdb"},
         "generated_at": utc_now(),
         "project_root": str(paths.root),
         "run": run,
@@ -602,7 +626,7 @@ def collect(
         "model_card": card,
         "model_dir": str(model_dir) if model_dir else None,
         "lineage": {**_lineage(manifest, nodes, docs), "docs_error": docs_error},
-        "earlier_runs": _earlier_runs(paths, run["invocation_id"] if run else None),
+        "earlier_runs": _earlier_runs(evidence_dir, run["invocation_id"] if run else None),
     }
     return data, check
 
@@ -638,17 +662,24 @@ def generate_docs(paths: Paths, destination: Path) -> tuple[Path | None, str | N
     return destination / "index.html", None
 
 
-def build(paths: Paths, *, docs: bool = True) -> EvidenceResult:
-    """Write evidence/index.html and evidence/evidence.json for the latest run; keep it in runs/."""
-    out = paths.evidence
+def build(paths: Paths, *, docs: bool = True, facts: EngineFacts | None = None) -> EvidenceResult:
+    """Write evidence/index.html and evidence/evidence.json for the latest run; keep it in runs/.
+    With `facts` (another engine), into facts.evidence_dir; the dbt docs are then not built
+    (they compile against the DuckDB target)."""
+    out = facts.evidence_dir if facts else paths.evidence
     out.mkdir(parents=True, exist_ok=True)
     docs_page, docs_error = (None, "not generated (docs=False)")
+    if facts:
+        docs, docs_error = False, f"not generated for {facts.engine} (the docs compile on DuckDB)"
     if docs:
         docs_page, docs_error = generate_docs(paths, out / DOCS_DIR)
     elif (out / DOCS_DIR / "index.html").exists():
         docs_page, docs_error = out / DOCS_DIR / "index.html", None
     data, check = collect(
-        paths, docs=f"{DOCS_DIR}/index.html" if docs_page else None, docs_error=docs_error
+        paths,
+        docs=f"{DOCS_DIR}/index.html" if docs_page else None,
+        docs_error=docs_error,
+        facts=facts,
     )
     invocation = (data["run"] or {}).get("invocation_id") or "no-run"
     run_dir = out / RUNS_DIR / invocation

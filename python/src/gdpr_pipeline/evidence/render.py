@@ -62,6 +62,8 @@ SECTIONS = (
     ("lineage", "Lineage"),
     ("runs", "Earlier runs"),
 )
+# Shown first, and only for a build on another engine than DuckDB (data["engine"]).
+ENGINE_SECTION = ("engine", "Engine")
 STYLESHEET = "evidence.css"
 
 
@@ -159,6 +161,19 @@ def stylesheet() -> Markup:
     return Markup(css)
 
 
+def _other_engine(data: dict[str, Any]) -> bool:
+    return (data.get("engine") or {"name": "duckdb"})["name"] != "duckdb"
+
+
+def _engine_section(data: dict[str, Any]) -> str:
+    """templates/sections/engine.html for a build on another engine than DuckDB: which, and in
+    words what its guarantees lack next to DuckDB's (empty for DuckDB, whose guarantees the
+    other sections describe)."""
+    if not _other_engine(data):
+        return ""
+    return ENVIRONMENT.get_template("sections/engine.html").render(data=data)
+
+
 def render(data: dict[str, Any], *, prefix: str = "", card_href: str = "") -> str:
     """The page for one run. prefix leads from the page to the evidence root (runs/x/ -> ../../)."""
     return ENVIRONMENT.get_template("page.html").render(
@@ -166,6 +181,6 @@ def render(data: dict[str, Any], *, prefix: str = "", card_href: str = "") -> st
         links=_Links(data["lineage"].get("docs"), prefix),
         prefix=prefix,
         card_href=card_href,
-        sections=SECTIONS,
+        sections=((ENGINE_SECTION,) if _other_engine(data) else ()) + SECTIONS,
         css=stylesheet(),
     )

@@ -1,0 +1,305 @@
+"""The demo on a real Spark standalone cluster: a master and two workers, separate processes.
+
+`make test-spark` runs Spark inside the dbt process (local[2]): it proves the SQL is portable,
+not that the project runs where executors are other JVMs, the key's pads travel inside the
+tasks sent to them, and table files are written by many workers. Here pyspark's own
+`spark-class` starts `org.apache.spark.deploy.master.Master` and two
+`org.apache.spark.deploy.worker.Worker`s (one core, 2 GB each), bound to 127.0.0.1 on free
+ports, with every directory they write (work dirs, executor logs, shuffle and spill space,
+the event log) inside this test's tmp dir. `gdpr-pipeline spark-build` then runs the demo with
+GDPR_SPARK_MASTER=spark://127.0.0.1:<port>, as its driver. The test checks that tasks ran on
+both workers (SparkListenerTaskEnd events in the event log, and each worker's work dir), that
+every release equals the DuckDB build's, and that the key and its pads are in no file the
+master, the workers, their executors or the driver wrote.
+
+Run by `make test-spark-cluster` (and by `make test` when java is on PATH).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyspark
+import pytest
+from test_pseudonymization import _forbidden_patterns, _scan
+from test_spark import assert_releases_equal
+
+from conftest import PLANTED_KEY, ROOT, Build, make_build
+from gdpr_pipeline.engines import spark as spark_session
+
+pytestmark = [pytest.mark.spark, pytest.mark.spark_cluster]
+
+LOOPBACK = "127.0.0.1"
+WORKERS = 2
+WORKER_MEMORY = "2g"
+START_TIMEOUT = 120  # seconds for the master and both workers to be up
+# Seconds for the spark-build of the demo: 2-3 minutes on an idle 2-core machine, several
+# times that when it is shared; the bound only stops a hung build.
+BUILD_TIMEOUT = float(os.environ.get("GDPR_TEST_SPARK_TIMEOUT", "2700"))
+STOP_TIMEOUT = 20  # seconds between SIGTERM and SIGKILL
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Cluster:
+    """A standalone master and its workers, each a process group this test started."""
+
+    root: Path
+    master_url: str
+    master_ui: str
+    event_log: Path
+    worker_dirs: list[Path]
+    worker_ui_ports: list[int]
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def workers_alive(self) -> int:
+        with urllib.request.urlopen(f"{self.master_ui}/json/", timeout=5) as response:
+            state = json.load(response)
+        return sum(1 for worker in state.get("workers", []) if worker.get("state") == "ALIVE")
+
+    def stop(self) -> None:
+        """SIGTERM to each process group (the worker's executors too), then SIGKILL."""
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for process in self.processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=STOP_TIMEOUT)
+
+
+def _daemon_env(root: Path) -> dict[str, str]:
+    """Loopback only, Spark's own home, and every scratch directory under the test's tmp dir."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_ENV_SECRET", "GDPR_"))}
+    env.update(
+        SPARK_HOME=str(Path(pyspark.__file__).parent),
+        SPARK_LOCAL_IP=LOOPBACK,
+        SPARK_LOCAL_HOSTNAME=LOOPBACK,
+        SPARK_CONF_DIR=str(root / "conf"),
+        SPARK_DAEMON_MEMORY="512m",
+        PYSPARK_PYTHON=sys.executable,
+    )
+    return env
+
+
+def _start(cluster: Cluster, name: str, args: list[str], env: dict[str, str]) -> None:
+    spark_class = Path(pyspark.__file__).parent / "bin" / "spark-class"
+    log = (cluster.root / "logs" / f"{name}.log").open("wb")
+    process = subprocess.Popen(
+        [str(spark_class), *args],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    cluster.processes.append(process)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    root = tmp_path_factory.mktemp("spark-cluster")
+    for sub in ("conf", "logs", "events"):
+        (root / sub).mkdir()
+    port, ui_port = _free_port(), _free_port()
+    cluster = Cluster(
+        root=root,
+        master_url=f"spark://{LOOPBACK}:{port}",
+        master_ui=f"http://{LOOPBACK}:{ui_port}",
+        event_log=root / "events",
+        worker_dirs=[root / f"worker-{n}" for n in range(1, WORKERS + 1)],
+        worker_ui_ports=[_free_port() for _ in range(WORKERS)],
+    )
+    env = _daemon_env(root)
+    try:
+        master = "org.apache.spark.deploy.master.Master"
+        _start(
+            cluster,
+            "master",
+            [master, "--host", LOOPBACK, "--port", str(port), "--webui-port", str(ui_port)],
+            env,
+        )
+        for work_dir, worker_ui in zip(cluster.worker_dirs, cluster.worker_ui_ports, strict=True):
+            # Executors put shuffle, spill and broadcast blocks in SPARK_LOCAL_DIRS of their
+            # worker (it overrides the application's spark.local.dir).
+            (work_dir / "local").mkdir(parents=True)
+            worker_env = {
+                **env,
+                "SPARK_WORKER_DIR": str(work_dir / "work"),
+                "SPARK_LOCAL_DIRS": str(work_dir / "local"),
+            }
+            _start(
+                cluster,
+                work_dir.name,
+                [
+                    "org.apache.spark.deploy.worker.Worker",
+                    *("--host", LOOPBACK, "--webui-port", str(worker_ui)),
+                    *("--cores", "1", "--memory", WORKER_MEMORY),
+                    *("--work-dir", str(work_dir / "work")),
+                    cluster.master_url,
+                ],
+                worker_env,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            dead = [p.args[1] for p in cluster.processes if p.poll() is not None]
+            assert not dead, f"{dead} exited at start; see {root / 'logs'}"
+            try:
+                if cluster.workers_alive() == WORKERS:
+                    break
+            except OSError:
+                pass  # the master's web UI is not up yet
+            assert time.monotonic() < deadline, f"cluster not up in {START_TIMEOUT}s: {root}"
+            time.sleep(1)
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster_build(
+    demo_build: Build, cluster: Cluster, tmp_path_factory: pytest.TempPathFactory
+) -> Build:
+    """The demo on the cluster, from the DuckDB build's raw files; the driver is spark-build."""
+    build = make_build(tmp_path_factory.mktemp("spark-on-cluster"))
+    build.raw_dir = demo_build.raw_dir
+    build.timeout = BUILD_TIMEOUT
+    build.env.update(
+        GDPR_SPARK_MASTER=cluster.master_url,
+        GDPR_SPARK_EVENT_LOG_DIR=str(cluster.event_log),
+        SPARK_LOCAL_IP=LOOPBACK,
+        SPARK_LOCAL_HOSTNAME=LOOPBACK,
+    )
+    sampler = LocalDirSampler([d / "local" for d in cluster.worker_dirs])
+    sampler.start()
+    start = time.perf_counter()
+    try:
+        build.spark("build")
+    finally:
+        build.extra["seconds"] = time.perf_counter() - start
+        sampler.stop()
+    build.extra["sampler"] = sampler
+    assert build.returncode == 0, build.output[-5000:]
+    print(f"spark-build on the two-worker cluster: {build.extra['seconds']:.1f}s")
+    return build
+
+
+class LocalDirSampler(threading.Thread):
+    """Scans the workers' local dirs for the key while the build runs: a worker deletes an
+    application's shuffle, spill and broadcast files as soon as the application ends."""
+
+    def __init__(self, directories: list[Path]) -> None:
+        super().__init__(daemon=True)
+        self.directories = directories
+        self.patterns = _forbidden_patterns(PLANTED_KEY.encode())
+        self.seen: set[str] = set()
+        self.leaks: set[str] = set()
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            for directory in self.directories:
+                for path in directory.rglob("*"):
+                    try:
+                        data = path.read_bytes() if path.is_file() else None
+                    except OSError:
+                        continue  # deleted between listing and reading
+                    if data is None:
+                        continue
+                    self.seen.add(path.name)
+                    self.leaks |= {f"{k} in {path}" for k, v in self.patterns.items() if v in data}
+            self._done.wait(0.3)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join(timeout=30)
+
+
+def _events(cluster: Cluster) -> list[dict[str, Any]]:
+    # One JSON-lines file per application (the profile turns rolling and compression off);
+    # Hadoop's local file system writes a hidden .crc beside it.
+    logs = [p for p in cluster.event_log.iterdir() if p.is_file() and not p.name.startswith(".")]
+    assert len(logs) == 1, logs
+    return [json.loads(line) for line in logs[0].read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.usefixtures("cluster_build")
+def test_tasks_ran_on_both_workers(cluster: Cluster) -> None:
+    events = _events(cluster)
+    [app] = [e["App ID"] for e in events if e["Event"] == "SparkListenerApplicationStart"]
+    # Executor id -> the worker that ran it (its log URL names the worker's web UI port).
+    executors = {}
+    for event in events:
+        if event["Event"] == "SparkListenerExecutorAdded":
+            log_url = event["Executor Info"]["Log Urls"]["stderr"]
+            [port] = [p for p in cluster.worker_ui_ports if f":{p}/" in log_url]
+            executors[event["Executor ID"]] = port
+    tasks: dict[str, int] = {}
+    for event in events:
+        if event["Event"] == "SparkListenerTaskEnd":
+            info = event["Task Info"]
+            assert info["Host"] == LOOPBACK
+            tasks[info["Executor ID"]] = tasks.get(info["Executor ID"], 0) + 1
+    assert "driver" not in tasks
+    ran_on = {executors[executor] for executor in tasks}
+    assert ran_on == set(cluster.worker_ui_ports), (tasks, executors)
+    # Each worker launched an executor process for this application, in its own work dir.
+    for work_dir in cluster.worker_dirs:
+        launched = [p for p in (work_dir / "work" / app).iterdir() if (p / "stderr").is_file()]
+        assert launched, f"no executor of {app} in {work_dir}"
+
+
+def test_releases_on_the_cluster_equal_duckdb(demo_build: Build, cluster_build: Build) -> None:
+    """Read with a local session once the build (and its Derby metastore lock) ended (the
+    cluster_build fixture starts the cluster)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GDPR_WAREHOUSE_DIR", str(cluster_build.warehouse))
+        patch.delenv("GDPR_SPARK_EVENT_LOG_DIR", raising=False)
+        patch.setenv("GDPR_SPARK_MASTER", "local[1]")
+        settings = spark_session.target_settings(ROOT, "spark")
+        reader = spark_session.start_session(settings["server_side_parameters"])
+    try:
+        assert_releases_equal(demo_build, cluster_build, reader)
+    finally:
+        reader.stop()
+
+
+def test_key_and_pads_are_in_no_file_the_cluster_wrote(
+    cluster: Cluster, cluster_build: Build
+) -> None:
+    """The workers' local dirs (shuffle, spill, broadcast blocks), sampled during the build;
+    then worker work dirs (executor stdout/stderr, the application's files), the master's and
+    workers' logs, the event log, and the driver's target/, logs/, warehouse and console
+    output."""
+    sampler: LocalDirSampler = cluster_build.extra["sampler"]
+    assert any(name.startswith("shuffle_") for name in sampler.seen), sorted(sampler.seen)[:20]
+    assert not sampler.leaks, sorted(sampler.leaks)[:10]
+    files = [p for p in cluster.root.rglob("*") if p.is_file()]
+    assert any(p.name == "stderr" for p in files)
+    assert any(p.parent == cluster.event_log for p in files)
+    patterns = _forbidden_patterns(PLANTED_KEY.encode())
+    scanned = [cluster.root, cluster_build.target, cluster_build.logs, cluster_build.warehouse]
+    leaks = [leak for directory in scanned for leak in _scan(directory, patterns)]
+    output = cluster_build.output.encode()
+    leaks += [f"{label} in spark-build output" for label, n in patterns.items() if n in output]
+    assert not leaks, leaks[:10]
