@@ -32,7 +32,8 @@
     {%- set warehouse = env_var('GDPR_WAREHOUSE_DIR', 'warehouse') -%}
     {%- set final = warehouse ~ '/analytics.duckdb' -%}
     {%- set staging = final ~ '.publishing' -%}
-    {%- set has_current = run_query("select count(*) from glob(" ~ sql_string(final) ~ ")").columns[0].values()[0] > 0 -%}
+    {%- set has_current = run_query("select count(*) from glob(" ~ sql_string(final) ~ ")")
+        .columns[0].values()[0] > 0 -%}
     {#- Which releases to publish, and which to carry over: macros/publish/releases_to_publish.sql. -#}
     {%- set plan = gdpr_pipeline.releases_to_publish(results, has_current) -%}
     {%- if plan.refusal -%}
