@@ -31,13 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyspark
 import pytest
-from test_pseudonymization import _forbidden_patterns, _scan
 from test_spark import assert_releases_equal
 
 from conftest import PLANTED_KEY, ROOT, Build, make_build
 from gdpr_pipeline.engines import spark as spark_session
+from key_material import forbidden_patterns, scan_for_leaks
 
 pytestmark = [pytest.mark.spark, pytest.mark.spark_cluster]
 
@@ -88,11 +87,19 @@ class Cluster:
                 process.wait(timeout=STOP_TIMEOUT)
 
 
+def _spark_home() -> Path:
+    """pyspark's own Spark home; imported here, so collecting this module needs no Spark extra
+    (`make pytest` collects it and deselects it)."""
+    import pyspark
+
+    return Path(pyspark.__file__).parent
+
+
 def _daemon_env(root: Path) -> dict[str, str]:
     """Loopback only, Spark's own home, and every scratch directory under the test's tmp dir."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_ENV_SECRET", "GDPR_"))}
     env.update(
-        SPARK_HOME=str(Path(pyspark.__file__).parent),
+        SPARK_HOME=str(_spark_home()),
         SPARK_LOCAL_IP=LOOPBACK,
         SPARK_LOCAL_HOSTNAME=LOOPBACK,
         SPARK_CONF_DIR=str(root / "conf"),
@@ -103,7 +110,7 @@ def _daemon_env(root: Path) -> dict[str, str]:
 
 
 def _start(cluster: Cluster, name: str, args: list[str], env: dict[str, str]) -> None:
-    spark_class = Path(pyspark.__file__).parent / "bin" / "spark-class"
+    spark_class = _spark_home() / "bin" / "spark-class"
     log = (cluster.root / "logs" / f"{name}.log").open("wb")
     process = subprocess.Popen(
         [str(spark_class), *args],
@@ -211,7 +218,7 @@ class LocalDirSampler(threading.Thread):
     def __init__(self, directories: list[Path]) -> None:
         super().__init__(daemon=True)
         self.directories = directories
-        self.patterns = _forbidden_patterns(PLANTED_KEY.encode())
+        self.patterns = forbidden_patterns(PLANTED_KEY.encode())
         self.seen: set[str] = set()
         self.leaks: set[str] = set()
         self._done = threading.Event()
@@ -297,9 +304,9 @@ def test_key_and_pads_are_in_no_file_the_cluster_wrote(
     files = [p for p in cluster.root.rglob("*") if p.is_file()]
     assert any(p.name == "stderr" for p in files)
     assert any(p.parent == cluster.event_log for p in files)
-    patterns = _forbidden_patterns(PLANTED_KEY.encode())
+    patterns = forbidden_patterns(PLANTED_KEY.encode())
     scanned = [cluster.root, cluster_build.target, cluster_build.logs, cluster_build.warehouse]
-    leaks = [leak for directory in scanned for leak in _scan(directory, patterns)]
+    leaks = [leak for directory in scanned for leak in scan_for_leaks(directory, patterns)]
     output = cluster_build.output.encode()
     leaks += [f"{label} in spark-build output" for label, n in patterns.items() if n in output]
     assert not leaks, leaks[:10]
