@@ -1,0 +1,1 @@
+"""Evidence for a DPO: collect.py gathers it, render.py writes the page."""
