@@ -1,1 +1,0 @@
-"""Evidence for a DPO: collect.py gathers it, render.py writes the page."""
