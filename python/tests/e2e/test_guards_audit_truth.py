@@ -15,7 +15,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from conftest import PLANTED_KEY, ROOT, Build, generate_raw, make_build
+from conftest import PLANTED_KEY, ROOT, SMALL_BUILD_VARS, Build, generate_raw, make_build
 from gdpr_pipeline import keys
 from gdpr_pipeline.cli import app
 from gdpr_pipeline.core.paths import Paths
@@ -25,7 +25,7 @@ from gdpr_pipeline.evidence.collect import verify
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    build = make_build(tmp_path_factory.mktemp("guard_audit"))
+    build = make_build(tmp_path_factory.mktemp("guard_audit"), dbt_vars=SMALL_BUILD_VARS)
     generate_raw(build.raw_dir, subjects=200)
     build.dbt("build")
     assert build.returncode == 0, build.output[-4000:]
@@ -52,13 +52,13 @@ def _env(monkeypatch: pytest.MonkeyPatch, build: Build, tmp_path: Path) -> None:
 def test_publish_and_an_on_run_start_failure_are_recorded(
     built: Build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    build = make_build(tmp_path)
+    build = make_build(tmp_path, dbt_vars=SMALL_BUILD_VARS)
     shutil.copytree(built.warehouse, build.warehouse)
     shutil.copytree(built.raw_dir, build.raw_dir)
     # The publish record follows the invocation's own records, written after the rename.
     assert _records(build.vault)[-2:] == [
         ("invocation", "success", _records(build.vault)[-2][2]),
-        ("publish", "published", "published 6 releases"),
+        ("publish", "published", "published 7 releases (7 built, 0 carried over)"),
     ]
 
     build.dbt("build", dbt_vars={"as_of": "garbage"})
@@ -75,23 +75,30 @@ def test_publish_and_an_on_run_start_failure_are_recorded(
 def test_the_evidence_page_shows_the_publish_status(
     built: Build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    build = make_build(tmp_path)
+    build = make_build(tmp_path, dbt_vars=SMALL_BUILD_VARS)
     shutil.copytree(built.warehouse, build.warehouse)
     shutil.copytree(built.raw_dir, build.raw_dir)
     shutil.copytree(built.target, build.target)
     _env(monkeypatch, build, tmp_path)
     result = build_evidence(Paths(ROOT), docs=False)
     data = json.loads((tmp_path / "evidence" / "evidence.json").read_text())
-    assert data["publish"] == {"status": "published", "message": "published 6 releases"}
+    assert data["publish"] == {
+        "status": "published",
+        "message": "published 7 releases (7 built, 0 carried over)",
+    }
     assert data["privacy_floor"] == {"k_min": 5, "l_min": 2}
     page = result.html.read_text()
-    assert "Publish" in page and "published 6 releases" in page and "k_min &gt;= 5" in page
+    assert (
+        "Publish" in page
+        and "published 7 releases (7 built, 0 carried over)" in page
+        and "k_min &gt;= 5" in page
+    )
 
 
 def test_a_leftover_publishing_file_is_counted_then_removed(
     built: Build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    build = make_build(tmp_path)
+    build = make_build(tmp_path, dbt_vars=SMALL_BUILD_VARS)
     shutil.copytree(built.warehouse, build.warehouse)
     shutil.copytree(built.raw_dir, build.raw_dir)
     leftover = build.warehouse / "analytics.duckdb.publishing"

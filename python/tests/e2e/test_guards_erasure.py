@@ -19,14 +19,14 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from conftest import PLANTED_KEY, ROOT, Build, generate_raw, make_build
+from conftest import PLANTED_KEY, ROOT, SMALL_BUILD_VARS, Build, generate_raw, make_build
 from gdpr_pipeline import keys
 from gdpr_pipeline.cli import app
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    build = make_build(tmp_path_factory.mktemp("guard_erasure"))
+    build = make_build(tmp_path_factory.mktemp("guard_erasure"), dbt_vars=SMALL_BUILD_VARS)
     generate_raw(build.raw_dir, subjects=300)
     build.dbt("build")
     assert build.returncode == 0, build.output[-4000:]
@@ -49,7 +49,7 @@ def _digest(path: Path) -> str:
 
 
 def _broken_copy(built: Build, tmp_path: Path) -> Build:
-    broken = make_build(tmp_path)
+    broken = make_build(tmp_path, dbt_vars=SMALL_BUILD_VARS)
     shutil.copytree(built.warehouse, broken.warehouse)
     shutil.copytree(built.raw_dir, broken.raw_dir)
     return broken

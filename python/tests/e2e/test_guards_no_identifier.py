@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import Build, generate_raw, make_build
+from conftest import SMALL_BUILD_VARS, Build, generate_raw, make_build
 
 PLANTED_EMAIL = "planted.leak.7f3a@example.org"
 PLANTED_NAME = "Plantedname Leakovic"
@@ -21,7 +21,9 @@ PLANTED_NAME = "Plantedname Leakovic"
 
 @pytest.fixture(scope="module")
 def raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    build = make_build(tmp_path_factory.mktemp("guard_no_identifier_raw"))
+    build = make_build(
+        tmp_path_factory.mktemp("guard_no_identifier_raw"), dbt_vars=SMALL_BUILD_VARS
+    )
     generate_raw(build.raw_dir, subjects=200)
     return build.raw_dir
 
@@ -79,7 +81,7 @@ def _leaks(build: Build) -> list[str]:
 def test_a_broken_raw_row_is_reported_without_its_values(
     raw: Path, tmp_path: Path, row: bytes, expected: str
 ) -> None:
-    build = make_build(tmp_path)
+    build = make_build(tmp_path, dbt_vars=SMALL_BUILD_VARS)
     shutil.copytree(raw, build.raw_dir)
     with (build.raw_dir / "subjects.csv").open("ab") as handle:
         handle.write(row)

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import Build, generate_raw, make_build
+from conftest import SMALL_BUILD_VARS, Build, generate_raw, make_build
 
 PLATFORM_LABELS = {"1.0": "v3", "2.0": "2024-05", "2.1": "privacy-2.1"}
 
@@ -42,7 +42,7 @@ def _relabel(path: Path) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def labelled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Build, dict[str, int]]:
-    build = make_build(tmp_path_factory.mktemp("guard_labels"))
+    build = make_build(tmp_path_factory.mktemp("guard_labels"), dbt_vars=SMALL_BUILD_VARS)
     generate_raw(build.raw_dir, subjects=300)
     relabelled = _relabel(build.raw_dir / "consent_events.csv")
     build.dbt("build")

@@ -14,12 +14,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import Build, generate_raw, make_build
+from conftest import SMALL_BUILD_VARS, Build, generate_raw, make_build
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    build = make_build(tmp_path_factory.mktemp("guard_shrink"))
+    build = make_build(tmp_path_factory.mktemp("guard_shrink"), dbt_vars=SMALL_BUILD_VARS)
     generate_raw(build.raw_dir, subjects=300)
     build.dbt("build")
     assert build.returncode == 0, build.output[-4000:]
@@ -27,7 +27,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Build:
 
 
 def _copy(built: Build, tmp_path: Path) -> Build:
-    build = make_build(tmp_path)
+    build = make_build(tmp_path, dbt_vars=SMALL_BUILD_VARS)
     shutil.copytree(built.warehouse, build.warehouse)
     shutil.copytree(built.raw_dir, build.raw_dir)
     return build
@@ -50,32 +50,41 @@ def _publish_records(vault: Path) -> list[tuple[str, str]]:
         ).fetchall()
 
 
-def test_an_emptied_release_is_not_published(built: Build, tmp_path: Path) -> None:
+def _empty_subjects(build: Build) -> None:
+    subjects = build.raw_dir / "subjects.csv"
+    subjects.write_text(subjects.read_text().splitlines()[0] + "\n")
+
+
+def test_an_unreachable_k_publishes_nothing(built: Build, tmp_path: Path) -> None:
+    """k_min 100000: no node of the lattice keeps enough subjects, so the lattice test fails
+    the build before the publish step; the last good release stays."""
     build = _copy(built, tmp_path)
-    counts = _counts(build.analytics)
     before = _digest(build.analytics)
     build.dbt("build", dbt_vars={"k_min": 100000})
     assert build.returncode != 0
     assert "Analytics database NOT published" in build.output
+    assert "exactly_one_chosen_node failed: int_ml_training_lattice" in build.output
+    assert _digest(build.analytics) == before
+    status, message = _publish_records(build.vault)[-1]
+    assert status == "not_published" and "did not succeed" in message
+
+
+def test_an_emptied_release_is_not_published(built: Build, tmp_path: Path) -> None:
+    build = _copy(built, tmp_path)
+    counts = _counts(build.analytics)
+    before = _digest(build.analytics)
+    _empty_subjects(build)
+    build.dbt("build")
+    assert build.returncode != 0
+    assert "Analytics database NOT published" in build.output
     expected = (
-        f"ml_training_set_v2 came out empty (0 rows; the published one has "
-        f"{counts['ml_training_set_v2']})"
+        f"ml_training_set_v3 came out empty (0 rows; the published one has "
+        f"{counts['ml_training_set_v3']})"
     )
     assert expected in build.output, build.output[-3000:]
     assert _digest(build.analytics) == before
     status, message = _publish_records(build.vault)[-1]
     assert status == "not_published" and "release shrink" in message
-
-
-def test_a_header_only_subjects_file_publishes_nothing(built: Build, tmp_path: Path) -> None:
-    build = _copy(built, tmp_path)
-    subjects = build.raw_dir / "subjects.csv"
-    subjects.write_text(subjects.read_text().splitlines()[0] + "\n")
-    before = _digest(build.analytics)
-    build.dbt("build")
-    assert build.returncode != 0
-    assert "came out empty" in build.output, build.output[-3000:]
-    assert _digest(build.analytics) == before
 
 
 def test_a_shrink_below_the_share_is_refused(built: Build, tmp_path: Path) -> None:
@@ -93,11 +102,18 @@ def test_a_shrink_below_the_share_is_refused(built: Build, tmp_path: Path) -> No
 
 def test_a_reviewed_shrink_is_allowed_and_recorded(built: Build, tmp_path: Path) -> None:
     build = _copy(built, tmp_path)
-    allow = ["analytics_purchases_monthly", "marketing_audience", "ml_training_set"]
-    build.dbt("build", dbt_vars={"k_min": 100000, "allow_release_shrink": allow})
+    # release_utility too: an empty training set leaves no model to measure.
+    allow = [
+        "analytics_purchases_monthly",
+        "marketing_audience",
+        "ml_training_set",
+        "release_utility",
+    ]
+    _empty_subjects(build)
+    build.dbt("build", dbt_vars={"allow_release_shrink": allow})
     assert build.returncode == 0, build.output[-3000:]
     assert "Release shrink allowed by var allow_release_shrink" in build.output
-    assert _counts(build.analytics)["ml_training_set_v2"] == 0
+    assert _counts(build.analytics)["ml_training_set_v3"] == 0
     status, message = _publish_records(build.vault)[-1]
     assert status == "published" and "shrink allowed by allow_release_shrink" in message
     with duckdb.connect(str(build.vault), read_only=True) as con:

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from conftest import Build, copy_project, edit_project, generate_raw, make_build
+from conftest import SMALL_BUILD_VARS, Build, copy_project, edit_project, generate_raw, make_build
 
 
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    build = make_build(tmp_path_factory.mktemp("guard_vars"))
+    build = make_build(tmp_path_factory.mktemp("guard_vars"), dbt_vars=SMALL_BUILD_VARS)
     generate_raw(build.raw_dir, subjects=200)
     return build
 

@@ -20,7 +20,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from conftest import PLANTED_KEY, ROOT, Build, generate_raw, make_build
+from conftest import PLANTED_KEY, ROOT, SMALL_BUILD_VARS, Build, generate_raw, make_build
 from gdpr_pipeline import keys
 from gdpr_pipeline.cli import app
 from gdpr_pipeline.core.paths import Paths
@@ -32,7 +32,7 @@ ODD = "o'dd dïr"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Build:
     tmp = tmp_path_factory.mktemp("guard_warehouse")
-    build = make_build(tmp / ODD)
+    build = make_build(tmp / ODD, dbt_vars=SMALL_BUILD_VARS)
     build.env["GDPR_WAREHOUSE_DIR"] = str(tmp / ODD / "ware house")
     build.warehouse = tmp / ODD / "ware house"
     build.raw_dir = tmp / ODD / "r'aw"
@@ -60,7 +60,7 @@ def cli_env(built: Build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
 def test_a_quote_and_a_space_in_the_paths_work(built: Build) -> None:
     with duckdb.connect(str(built.analytics), read_only=True) as con:
         assert con.execute("select count(*) from ml_training_set").fetchone()[0] > 0
-    assert "Published 6 releases" in built.output
+    assert "Published 7 releases" in built.output
 
 
 def test_warehouse_logs_artifacts_and_key_file_are_private(

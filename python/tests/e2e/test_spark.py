@@ -58,7 +58,7 @@ def spark_reader(spark_build: Build) -> Iterator[Any]:
 
 
 def _models(build: Build, resource_type: str = "model") -> dict[str, dict[str, Any]]:
-    """Nodes of the build's manifest by alias (a version by its own: ml_training_set_v2)."""
+    """Nodes of the build's manifest by alias (a version by its own: ml_training_set_v3)."""
     manifest = json.loads((build.target / "manifest.json").read_text())
     return {
         node["alias"]: node

@@ -77,3 +77,11 @@ def test_classes_that_say_no_more_about_members_than_about_others_are_no_risk() 
     frame = as_frame("fixture", list(measured.values()), dict.fromkeys(RISKS, 0.1))
     assert list(frame.columns[:3]) == ["release_name", "risk", "risk_value"]
     assert (frame.max_risk == 0.1).all()
+
+
+def test_an_empty_release_is_no_risk_and_runs_no_attack() -> None:
+    empty = pd.DataFrame({c: [] for c in [*COLUMNS, "sample_role"]})
+    measured = measure(empty, linkage_columns=LINKAGE, secret="y", attacks=100)
+    assert [(m.risk, m.value, m.ci_high, m.attacks) for m in measured] == [
+        (risk, 0.0, 0.0, 0) for risk in RISKS
+    ]

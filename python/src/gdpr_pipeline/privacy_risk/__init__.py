@@ -110,6 +110,11 @@ def measure(
     targets with numpy's global generator; only its random-guess baseline stays unseeded, and
     the risk does not depend on it).
     """
+    if not (sample["sample_role"] == "release").any():
+        # An empty release (the shrink guard refuses to publish it) singles out, links and
+        # reveals nobody: zero, with no attack run.
+        note = "no released rows: nothing to attack"
+        return [MeasuredRisk(risk, 0.0, 0.0, 0.0, 0, 0.0, 0.0, note) for risk in RISKS]
     ori, syn, control = _frames(sample)
     n = max(1, min(attacks, len(ori), len(control)))
     columns = [c for c in syn.columns if c != secret]
