@@ -4,6 +4,7 @@
 #              (and, when java is on PATH, make test-spark and make test-spark-cluster)
 #   make test-spark  the demo built on DuckDB and on Apache Spark: releases must be identical
 #   make test-spark-cluster  the same on a Spark standalone master and two workers (processes)
+#   make docs  dbt's docs as one page that opens from disk (target/static_index.html)
 SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -eu -o pipefail -c
@@ -28,7 +29,7 @@ FIXTURES    := target/fixtures
 # (.sqlfluff reads raw_dir from this directory).
 SQLFLUFF    := target/sqlfluff
 
-.PHONY: run test install install-spark lint dbt-fixtures pytest test-spark test-spark-cluster bench clean browser evidence
+.PHONY: run test install install-spark lint dbt-fixtures pytest test-spark test-spark-cluster bench clean browser evidence docs
 
 # Reinstall when the venv is missing or any dependency file changed (stale).
 $(STAMP): python/pyproject.toml python/constraints.txt
@@ -85,6 +86,14 @@ browser:
 evidence: install
 	$(BIN)/gdpr-pipeline evidence build
 	$(BIN)/gdpr-pipeline evidence verify
+
+# dbt's docs as one self-contained page (manifest and catalog inlined) that opens from disk, with
+# no server and no key: target/static_index.html. The catalog describes the warehouse of the last
+# build (GDPR_WAREHOUSE_DIR); the models compile against the demo's raw files, made if missing.
+docs: install
+	test -d $(DEMO_DIR) || $(BIN)/gdpr-pipeline generate --subjects 1000 --seed 42 --out $(DEMO_DIR)
+	$(BIN)/dbt docs generate --static --quiet --vars '{raw_dir: $(DEMO_DIR), as_of: "$(DEMO_AS_OF)"}'
+	echo "dbt docs: file://$(CURDIR)/target/static_index.html"
 
 pytest: install browser
 	$(BIN)/python -m pytest python/tests -q -m "not spark"

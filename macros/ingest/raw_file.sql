@@ -17,13 +17,7 @@
         ~ sql_string(base ~ '.parquet') ~ ") order by file"
     ).columns[0].values() | list -%}
     {%- set path = _the_one_raw_file(name, found) -%}
-    {%- if path.endswith('.parquet') -%}
-        {%- set relation = "read_parquet(" ~ sql_string(path) ~ ")" -%}
-    {%- else -%}
-        {#- Every column as text: staging parses each one and names the value that fails. -#}
-        {%- set relation = "read_csv(" ~ sql_string(path)
-            ~ ", header = true, delim = ',', quote = '\"', escape = '\"', all_varchar = true)" -%}
-    {%- endif -%}
+    {%- set relation = _duckdb_raw_relation(path) -%}
     {%- set columns = run_query("select column_name from (describe select * from " ~ relation ~ ")")
         .columns[0].values() | list -%}
     {%- do _check_raw_columns(path, columns, name) -%}

@@ -25,7 +25,9 @@ final as (
         {{ round_count('eligible_subjects') }} as eligible_subjects,
         {{ round_count('released_subjects') }} as released_subjects,
         {{ round_count('suppressed_subjects') }} as suppressed_subjects,
-        {{ round_count('suppressed_cells') }} as suppressed_cells
+        {{ round_count('suppressed_cells') }} as suppressed_cells,
+        generalization_node,
+        k_exempt_columns
     from report
 
 )

@@ -53,7 +53,7 @@ K_MIN, L_MIN = PROJECT_VARS["k_min"], PROJECT_VARS["l_min"]
 MAX_SUPPRESSED = PROJECT_VARS["max_suppressed_share"]
 
 # generalize_to_k and privacy_metrics, rendered by dbt from the project's own macros. The
-# ladder is the training set's (int_ml_training_generalized), over a row-level source in which
+# ladder is marketing_audience's, over a row-level source in which
 # one person may have many rows; `naive` is the same first level with k = 1 and l = 1, the
 # release a row-counting check would wave through.
 SPLIT = "-- @@split@@"

@@ -7,6 +7,7 @@ query that reaches a pseudonym with the same message a keyless build gets.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -46,7 +47,15 @@ def test_command_runs_without_the_key(keyless: Build, command: tuple[str, ...]) 
     if command[0] == "show":
         assert "subject_pseudonym" in keyless.output  # the released rows, read as they are
     if command[0] == "docs":
-        assert (keyless.target / "catalog.json").exists()
+        # The file sources are in the catalog, with the columns DuckDB reads from each file.
+        catalog = json.loads((keyless.target / "catalog.json").read_text())
+        manifest = json.loads((keyless.target / "manifest.json").read_text())
+        for uid, source in manifest["sources"].items():
+            entry = catalog["sources"].get(uid)
+            assert entry, f"{uid} is not in the catalog"
+            assert entry["metadata"]["type"] == "EXTERNAL FILE"
+            assert Path(entry["metadata"]["comment"]).parent == keyless.raw_dir
+            assert set(source["columns"]) <= {c.lower() for c in entry["columns"]}, uid
 
 
 def test_computing_a_pseudonym_without_the_key_stops_with_the_clear_message(

@@ -95,7 +95,7 @@ def test_hook_records_the_invocation_every_result_and_every_test(demo_build: Bui
         assert by_name["purposes"]["rows_affected"] == len(list(csv.DictReader(handle)))
     with duckdb.connect(str(demo_build.analytics), read_only=True) as con:
         released = con.execute("select count(*) from ml_training_set").fetchone()[0]
-    assert by_name["int_ml_training_generalized"]["rows_affected"] == released
+    assert by_name["int_ml_training_released"]["rows_affected"] == released
 
 
 def test_the_key_is_never_in_the_trail(demo_build: Build) -> None:

@@ -220,7 +220,7 @@ def test_no_evidence_file_holds_the_key(evidence: Evidence) -> None:
         assert not any(secret in text for secret in secrets), path
 
 
-def test_earlier_runs_are_kept_and_their_heads_checked(
+def test_a_later_test_run_is_listed_not_presented_and_earlier_runs_are_kept(
     evidence: Evidence, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     later = make_build(tmp_path)
@@ -231,20 +231,40 @@ def test_earlier_runs_are_kept_and_their_heads_checked(
     shutil.copytree(evidence.paths.evidence, evidence_dir)
     monkeypatch.setenv("GDPR_WAREHOUSE_DIR", str(later.warehouse))
     monkeypatch.setenv("GDPR_EVIDENCE_DIR", str(evidence_dir))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(later.target))
 
-    later.dbt("seed", dbt_vars={"raw_dir": str(evidence.build.raw_dir)})
+    # A `dbt test` of one model after the build: the page stays about the build.
+    later.dbt("test", "-s", "release_privacy_report")
     assert later.returncode == 0, later.output[-3000:]
+    tested = later.run_results()["metadata"]["invocation_id"]
     outcome = CliRunner().invoke(app, ["evidence", "build", "--no-docs"])
     assert outcome.exit_code == 0, outcome.output
-
     data = json.loads((evidence_dir / "evidence.json").read_text())
-    first = evidence.data["run"]["invocation_id"]
-    assert data["run"]["command"] == "seed" and data["run"]["invocation_id"] != first
-    assert (evidence_dir / "runs" / first / "index.html").exists()
-    assert [r["invocation_id"] for r in data["earlier_runs"]] == [first]
-    assert f'href="runs/{first}/index.html"' in (evidence_dir / "index.html").read_text()
+    first = evidence.data
+    assert data["run"] == first["run"]
+    assert data["tests"] == first["tests"] and data["published"]["is_this_run"]
+    assert [(r["invocation_id"], r["command"]) for r in data["other_invocations"]] == [
+        (tested, "test")
+    ]
+    page = (evidence_dir / "index.html").read_text()
+    assert tested in page and "Invocations after this one" in page
+
+    # Asked for by id, the test run gets its own page; the build's stays under runs/.
+    outcome = CliRunner().invoke(app, ["evidence", "build", "--no-docs", "--invocation", tested])
+    assert outcome.exit_code == 0, outcome.output
+    data = json.loads((evidence_dir / "evidence.json").read_text())
+    build_id = first["run"]["invocation_id"]
+    assert data["run"]["command"] == "test" and data["run"]["invocation_id"] == tested
+    assert data["other_invocations"] == []
+    assert (evidence_dir / "runs" / build_id / "index.html").exists()
+    assert [r["invocation_id"] for r in data["earlier_runs"]] == [build_id]
+    assert f'href="runs/{build_id}/index.html"' in (evidence_dir / "index.html").read_text()
     assert data["audit"]["anchors_checked"] >= 1
     assert verify(Paths(ROOT)).anchors_checked == 2
+
+    outcome = CliRunner().invoke(app, ["evidence", "build", "--no-docs", "--invocation", "nope"])
+    assert outcome.exit_code == 2
+    assert "invocation nope is not in the audit trail" in outcome.output
 
 
 # --- the page in a real browser ----------------------------------------------------------------

@@ -79,7 +79,7 @@ def test_a_selected_build_publishes_what_it_built_and_carries_the_rest(copy: Bui
 
 def test_an_upstream_rebuild_marks_the_releases_below_it_stale(copy: Build) -> None:
     before = _metadata(copy)
-    copy.dbt("build", "-s", "int_ml_training_generalized")
+    copy.dbt("build", "-s", "int_ml_training_released")
     assert copy.returncode == 0, copy.output[-3000:]
     assert "Warning: stale releases:" in copy.output
     after = _metadata(copy)

@@ -107,3 +107,19 @@ def test_exposures_depend_only_on_public_models(manifest: dict[str, Any]) -> Non
     for exposure in manifest["exposures"].values():
         for uid in exposure["depends_on"]["nodes"]:
             assert manifest["nodes"][uid]["access"] == "public", (exposure["name"], uid)
+
+
+def test_every_release_description_names_its_relation_in_analytics_duckdb(
+    manifest: dict[str, Any],
+) -> None:
+    """The lineage names a release by its vault relation; readers query analytics.duckdb, so
+    each release's description says which name to query there."""
+    unnamed = sorted(
+        _name(node)
+        for node in _models(manifest).values()
+        if (node["config"].get("meta") or {}).get("release")
+        and not ("analytics.duckdb" in node["description"] and node["alias"] in node["description"])
+    )
+    assert not unnamed, (
+        f"releases whose description does not name their analytics relation: {unnamed}"
+    )

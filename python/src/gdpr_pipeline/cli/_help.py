@@ -14,7 +14,7 @@ EXIT_CODES = (
 # One example per command, by its path below gdpr-pipeline.
 EXAMPLES = {
     "generate": "gdpr-pipeline generate --subjects 1000 --seed 42 --out data/raw",
-    "subject-report": "gdpr-pipeline subject-report S-000042 > report.json",
+    "subject-report": "gdpr-pipeline subject-report S000000042 > report.json",
     "train": "gdpr-pipeline train",
     "spark-build": "gdpr-pipeline spark-build build --vars '{raw_dir: data/raw}'",
     "demo": "gdpr-pipeline demo --subjects 1000 --seed 42 --raw-dir data/raw",
@@ -24,8 +24,8 @@ EXAMPLES = {
     "evidence build": "gdpr-pipeline evidence build --no-docs",
     "evidence verify": "gdpr-pipeline evidence verify",
     "models status": "gdpr-pipeline models status --json",
-    "erasure request": "gdpr-pipeline erasure request S-000042",
-    "erasure verify": "gdpr-pipeline erasure verify S-000042",
+    "erasure request": "gdpr-pipeline erasure request S000000042",
+    "erasure verify": "gdpr-pipeline erasure verify S000000042",
     "erasure compact-vault": "gdpr-pipeline erasure compact-vault",
 }
 

@@ -1,12 +1,17 @@
-"""What every command does on failure: the message in red on stderr, and an exit code."""
+"""What every command shares: failure as one red line on stderr with an exit code, JSON
+output, and a spinner on stderr for a step that takes seconds."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import typer
+from rich.console import Console
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -21,3 +26,16 @@ def echo_json(document: Any) -> None:
     if dataclasses.is_dataclass(document) and not isinstance(document, type):
         document = dataclasses.asdict(document)
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+@contextmanager
+def working(message: str) -> Iterator[None]:
+    """A spinner on stderr while a step of seconds runs (evidence build, train, ...), so the
+    command does not look hung. When stderr is not a terminal (a pipe, a log, CI), one line
+    instead: no control characters in logs. stdout stays the command's result alone."""
+    if not sys.stderr.isatty():
+        typer.echo(f"{message} ...", err=True)
+        yield
+        return
+    with Console(stderr=True).status(message, spinner="dots"):
+        yield

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from gdpr_pipeline.cli._output import fail
+from gdpr_pipeline.cli._output import fail, working
 from gdpr_pipeline.core.lock import EX_TEMPFAIL, WarehouseBusy
 from gdpr_pipeline.core.paths import Paths
 from gdpr_pipeline.engines.spark import SparkSetupProblem
@@ -29,17 +29,28 @@ TargetOption = Annotated[
 def evidence_build(
     docs: Annotated[bool, typer.Option(help="Regenerate the dbt docs (offline).")] = True,
     target: TargetOption = "duckdb",
+    invocation: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ID",
+            help="The dbt invocation to present (default: the latest build, run or retry; "
+            "a later dbt test or seed is listed, not presented as the build).",
+        ),
+    ] = None,
 ) -> None:
-    """Write evidence/index.html and evidence.json for the latest run (earlier runs are kept);
+    """Write evidence/index.html and evidence.json for the latest build (earlier runs are kept);
     for a Spark target, evidence/spark/."""
     try:
         paths = Paths.discover()
-        if target == "duckdb":
-            result = collect.build(paths, docs=docs)
-        else:
-            result = spark_facts.build_spark(paths, target)
+        with working("Building the evidence page" + (" and the dbt docs" if docs else "")):
+            if target == "duckdb":
+                result = collect.build(paths, docs=docs, invocation_id=invocation)
+            else:
+                result = spark_facts.build_spark(paths, target, invocation_id=invocation)
     except WarehouseBusy as error:
         fail(str(error), EX_TEMPFAIL)
+    except collect.InvocationNotFound as error:
+        fail(str(error), 2)
     except (collect.AuditTrailError, SparkSetupProblem) as error:
         fail(str(error))
     typer.echo(f"Evidence for invocation {result.invocation_id}: {result.html}")

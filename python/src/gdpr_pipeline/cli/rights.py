@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from gdpr_pipeline import keys, rights
-from gdpr_pipeline.cli._output import echo_json, fail
+from gdpr_pipeline.cli._output import echo_json, fail, working
 from gdpr_pipeline.core.lock import EX_TEMPFAIL, WarehouseBusy
 from gdpr_pipeline.core.paths import Paths
 
@@ -20,7 +20,8 @@ def subject_report(
 ) -> None:
     """Everything held about one subject, as one JSON document (GDPR Art. 15 and 20)."""
     try:
-        report = rights.subject_report(Paths.discover(), subject_id)
+        with working("Collecting what is held about the subject"):
+            report = rights.subject_report(Paths.discover(), subject_id)
     except WarehouseBusy as error:
         fail(str(error), EX_TEMPFAIL)
     except (rights.RightsError, keys.KeyProblem) as error:
@@ -52,7 +53,8 @@ def erasure_verify(
 ) -> None:
     """Prove an erasure reached every relation and the file bytes; exit 1 when it did not."""
     try:
-        outcome = rights.verify_erasure(Paths.discover(), subject_id)
+        with working("Checking every relation and the file bytes"):
+            outcome = rights.verify_erasure(Paths.discover(), subject_id)
     except (rights.RightsError, keys.KeyProblem) as error:
         fail(str(error), 2)
     echo_json(outcome)
@@ -63,7 +65,8 @@ def erasure_verify(
 def erasure_compact_vault() -> None:
     """Rewrite vault.duckdb so freed blocks keep no erased bytes (run when no build runs)."""
     try:
-        before, after = rights.compact_vault(Paths.discover())
+        with working("Rewriting the vault"):
+            before, after = rights.compact_vault(Paths.discover())
     except rights.RightsError as error:
         fail(str(error), 2)
     typer.echo(f"Vault rewritten: {before:,} -> {after:,} bytes.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gdpr_pipeline.cli._output import fail
+from gdpr_pipeline.cli._output import fail, working
 from gdpr_pipeline.core.paths import Paths
 from gdpr_pipeline.ml import train as trainer
 
@@ -12,7 +12,8 @@ from gdpr_pipeline.ml import train as trainer
 def train() -> None:
     """Train on the latest ml_training_set in analytics.duckdb and write the model card."""
     try:
-        result = trainer.train(Paths.discover())
+        with working("Training on ml_training_set"):
+            result = trainer.train(Paths.discover())
     except trainer.TrainingError as error:
         fail(str(error))
     metrics = result.card["metrics"]

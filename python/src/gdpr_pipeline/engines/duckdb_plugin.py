@@ -72,6 +72,12 @@ def exit_if_busy(database: Path) -> None:
 class Plugin(BasePlugin):
     """Loads the key at connection time; fails before anything is written when it is missing."""
 
+    # What initialize() finds on disk; these defaults serve a plugin made without it (the HMAC
+    # tests configure a bare connection with a test key): no published release, no rotation.
+    _key_problem = ""
+    _published_key_id = ""
+    _rotation_key_id = ""
+
     def initialize(self, plugin_config: dict[str, Any]) -> None:
         key_file = plugin_config.get("key_file")
         self._key: keys.Key | None = None

@@ -54,6 +54,7 @@ __all__ = [
     "AuditTrailError",
     "EngineFacts",
     "EvidenceResult",
+    "InvocationNotFound",
     "VerifyResult",
     "build",
     "collect",
@@ -65,6 +66,9 @@ __all__ = [
 SCHEMA = "gdpr_pipeline.evidence/1"
 DOCS_DIR = "docs"
 RUNS_DIR = "runs"
+# The dbt commands whose invocation is "the build" the page presents by default: the ones that
+# build the releases and publish them (macros/publish/publish_analytics.sql).
+BUILDING_COMMANDS = ("build", "run", "retry")
 CONTROLLER_PLACEHOLDER = "[Controller: legal name, address, contact. To be completed by the DPO.]"
 DPO_PLACEHOLDER = "[Data protection officer: name and contact. To be completed.]"
 DATA_SUBJECTS = "Customers of the source application (synthetic demo data in this repository)."
@@ -164,12 +168,48 @@ def _latest_model_card(paths: Paths) -> tuple[dict[str, Any] | None, Path | None
 # --- assembling ------------------------------------------------------------------------------
 
 
-def _run_records(trail: list[dict[str, Any]]) -> tuple[dict | None, list[dict], list[dict]]:
-    """The latest invocation's record, its node results and its test results."""
+class InvocationNotFound(ValueError):
+    """--invocation names no invocation of the audit trail."""
+
+
+def _chosen_invocation(
+    invocations: list[dict[str, Any]], invocation_id: str | None
+) -> dict[str, Any] | None:
+    """The invocation the page is about: the one asked for, else the latest that built
+    (BUILDING_COMMANDS), else none. A `dbt test`, `seed` or `snapshot` never stands in for the
+    build: the page lists it under other invocations instead."""
+    if invocation_id is not None:
+        for record in invocations:
+            if record["invocation_id"] == invocation_id:
+                return record
+        known = ", ".join(r["invocation_id"] for r in invocations[-3:]) or "none"
+        raise InvocationNotFound(
+            f"invocation {invocation_id} is not in the audit trail (the latest: {known})"
+        )
+    building = [r for r in invocations if r["command"] in BUILDING_COMMANDS]
+    return building[-1] if building else None
+
+
+def _other_invocations(
+    invocations: list[dict[str, Any]], run: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Invocations after the page's own that built nothing it shows, newest first."""
+    after = run["seq"] if run else -1
+    return [
+        {k: jsonable(r[k]) for k in ("invocation_id", "command", "status", "started_at")}
+        for r in reversed(invocations)
+        if r["seq"] > after
+    ]
+
+
+def _run_records(
+    trail: list[dict[str, Any]], invocation_id: str | None = None
+) -> tuple[dict | None, list[dict], list[dict]]:
+    """The chosen invocation's record (_chosen_invocation), its node results and its tests."""
     invocations = [r for r in trail if r["record_type"] == "invocation"]
-    if not invocations:
+    run = _chosen_invocation(invocations, invocation_id)
+    if run is None:
         return None, [], []
-    run = invocations[-1]
     results = [
         r for r in trail if r["invocation_id"] == run["invocation_id"] and r["seq"] > run["seq"]
     ]
@@ -553,15 +593,18 @@ def collect(
     docs: str | None = None,
     docs_error: str | None = None,
     facts: EngineFacts | None = None,
+    invocation_id: str | None = None,
 ) -> tuple[dict[str, Any], VerifyResult]:
     """Everything the evidence page shows, as one JSON-ready dict, and the chain's check.
-    Without `facts`, from the DuckDB vault and analytics files."""
+    Without `facts`, from the DuckDB vault and analytics files. The page is about the latest
+    building invocation, or `invocation_id` (_chosen_invocation)."""
     manifest = _load_json(paths.target / "manifest.json") or {}
     vault = facts.vault if facts else _vault_facts(paths, manifest)
     evidence_dir = facts.evidence_dir if facts else paths.evidence
     trail = vault["trail"]
     check = verify_records(trail, read_anchors(evidence_dir))
-    run, nodes, test_records = _run_records(trail)
+    run, nodes, test_records = _run_records(trail, invocation_id)
+    invocations = [r for r in trail if r["record_type"] == "invocation"]
     tests = _tests(test_records, manifest)
     analytics = facts.analytics if facts else _analytics_facts(paths)
     card, model_dir = _latest_model_card(paths) if not facts or facts.model_card else (None, None)
@@ -627,6 +670,7 @@ def collect(
         "model_dir": str(model_dir) if model_dir else None,
         "lineage": {**_lineage(manifest, nodes, docs), "docs_error": docs_error},
         "earlier_runs": _earlier_runs(evidence_dir, run["invocation_id"] if run else None),
+        "other_invocations": _other_invocations(invocations, run),
     }
     return data, check
 
@@ -662,10 +706,16 @@ def generate_docs(paths: Paths, destination: Path) -> tuple[Path | None, str | N
     return destination / "index.html", None
 
 
-def build(paths: Paths, *, docs: bool = True, facts: EngineFacts | None = None) -> EvidenceResult:
-    """Write evidence/index.html and evidence/evidence.json for the latest run; keep it in runs/.
-    With `facts` (another engine), into facts.evidence_dir; the dbt docs are then not built
-    (they compile against the DuckDB target)."""
+def build(
+    paths: Paths,
+    *,
+    docs: bool = True,
+    facts: EngineFacts | None = None,
+    invocation_id: str | None = None,
+) -> EvidenceResult:
+    """Write evidence/index.html and evidence/evidence.json for the latest building invocation
+    (or `invocation_id`); keep it in runs/. With `facts` (another engine), into
+    facts.evidence_dir; the dbt docs are then not built (they compile against DuckDB)."""
     out = facts.evidence_dir if facts else paths.evidence
     out.mkdir(parents=True, exist_ok=True)
     docs_page, docs_error = (None, "not generated (docs=False)")
@@ -680,6 +730,7 @@ def build(paths: Paths, *, docs: bool = True, facts: EngineFacts | None = None) 
         docs=f"{DOCS_DIR}/index.html" if docs_page else None,
         docs_error=docs_error,
         facts=facts,
+        invocation_id=invocation_id,
     )
     invocation = (data["run"] or {}).get("invocation_id") or "no-run"
     run_dir = out / RUNS_DIR / invocation

@@ -120,6 +120,7 @@ def spark_facts(paths: Paths, target: str) -> EngineFacts:
     )
 
 
-def build_spark(paths: Paths, target: str) -> EvidenceResult:
-    """evidence/spark/index.html and evidence.json for the latest Spark run."""
-    return build(paths, docs=False, facts=spark_facts(paths, target))
+def build_spark(paths: Paths, target: str, invocation_id: str | None = None) -> EvidenceResult:
+    """evidence/spark/index.html and evidence.json for the latest Spark build (or
+    `invocation_id`)."""
+    return build(paths, docs=False, facts=spark_facts(paths, target), invocation_id=invocation_id)

@@ -65,6 +65,22 @@ def _frames(sample: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFr
     return by_role["attacker"], by_role["release"], by_role["control"]
 
 
+def _same_size(
+    ori: pd.DataFrame, control: pd.DataFrame, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The attacker's and the control's distinct records, cut to one size by a seeded draw.
+    Singling out de-duplicates both and, when they then differ in size, scales the control's
+    successes by a fitted size correction; on a small release that correction can exceed the
+    number of attacks, and anonymeter's confidence interval fails (the square root of a
+    negative variance). Equal sizes need no correction."""
+    ori, control = ori.drop_duplicates(), control.drop_duplicates()
+    size = min(len(ori), len(control))
+    return (
+        ori.sample(n=size, random_state=seed).reset_index(drop=True),
+        control.sample(n=size, random_state=seed).reset_index(drop=True),
+    )
+
+
 def _result(risk: str, evaluator: object, attacks: int, note: str) -> MeasuredRisk:
     results = evaluator.results(confidence_level=0.95)  # type: ignore[attr-defined]
     measured = results.risk()
@@ -105,8 +121,14 @@ def measure(
         warnings.simplefilter("always")
         logging.getLogger("anonymeter").setLevel(logging.ERROR)
         np.random.seed(seed)  # anonymeter draws its targets from the global generator
+        singling_ori, singling_control = _same_size(ori, control, seed)
         singling = SinglingOutEvaluator(
-            ori=ori, syn=syn, control=control, n_attacks=n, max_attempts=20 * n, seed=seed
+            ori=singling_ori,
+            syn=syn,
+            control=singling_control,
+            n_attacks=n,
+            max_attempts=20 * n,
+            seed=seed,
         ).evaluate(mode="multivariate")
         queries = len(singling.queries())
         measured.append(
