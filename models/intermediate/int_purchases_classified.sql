@@ -23,7 +23,7 @@ repeated_purchase_id_hashes as (
     select {{ row_hash(['purchase_id']) }} as purchase_id_hash
     from purchases
     where purchase_id is not null
-    group by 1
+    group by {{ row_hash(['purchase_id']) }}
     having count(*) > 1
 
 ),
