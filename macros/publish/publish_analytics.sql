@@ -56,6 +56,10 @@
     {%- endfor -%}
 
     {%- do run_query("select gdpr_remove_file(" ~ sql_string(staging) ~ ")") -%}
+    {#- Uncompressed: storage v1.0.0 compresses strings (FSST), which would hide a pseudonym's
+        bytes from the byte scan of `erasure verify`; uncompressed, the scan can prove that no
+        block of the new file holds an erased subject. Reset once the file is written. -#}
+    {%- do run_query("set force_compression = 'uncompressed'") -%}
     {%- do run_query(gdpr_pipeline.attach_analytics_sql(staging, 'analytics_publish')) -%}
     {%- if plan.carried -%}
         {%- do run_query("attach " ~ sql_string(final) ~ " as analytics_current (read_only)") -%}
@@ -63,6 +67,7 @@
         {%- if carried_key_ids != [gdpr_pipeline.session_key_id()] -%}
             {%- do run_query("detach analytics_current") -%}
             {%- do run_query("detach analytics_publish") -%}
+            {%- do run_query("reset force_compression") -%}
             {%- do run_query("select gdpr_remove_file(" ~ sql_string(staging) ~ ")") -%}
             {%- set refusal = "the releases this invocation did not build were pseudonymized under key id(s) "
                 ~ (carried_key_ids | join(', ')) ~ ", this build under " ~ gdpr_pipeline.session_key_id()
@@ -119,6 +124,7 @@
         {%- do run_query("detach analytics_current") -%}
     {%- endif -%}
     {%- do run_query("detach analytics_publish") -%}
+    {%- do run_query("reset force_compression") -%}
     {%- do run_query("select gdpr_replace_file(" ~ sql_string(staging) ~ ", " ~ sql_string(final) ~ ")") -%}
     {%- do record_audit([], publish={'status': 'published', 'message': 'published ' ~ published | length ~ ' releases ('
         ~ plan.built | length ~ ' built, ' ~ plan.carried | length ~ ' carried over'

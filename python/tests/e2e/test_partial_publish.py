@@ -17,7 +17,7 @@ import pytest
 
 from conftest import Build, make_build
 
-TRAINING = ("ml_training_set_v1", "ml_training_set_v2")
+TRAINING = ("ml_training_set_v3",)
 
 
 def _metadata(build: Build) -> dict[str, dict[str, Any]]:

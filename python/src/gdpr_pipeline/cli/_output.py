@@ -31,10 +31,9 @@ def echo_json(document: Any) -> None:
 @contextmanager
 def working(message: str) -> Iterator[None]:
     """A spinner on stderr while a step of seconds runs (evidence build, train, ...), so the
-    command does not look hung. When stderr is not a terminal (a pipe, a log, CI), one line
-    instead: no control characters in logs. stdout stays the command's result alone."""
+    command does not look hung; it is erased when the step ends. Only on a terminal: in a pipe,
+    a log or CI, stderr stays for errors alone (one line each) and stdout for the result."""
     if not sys.stderr.isatty():
-        typer.echo(f"{message} ...", err=True)
         yield
         return
     with Console(stderr=True).status(message, spinner="dots"):

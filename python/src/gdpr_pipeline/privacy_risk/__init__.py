@@ -65,20 +65,17 @@ def _frames(sample: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFr
     return by_role["attacker"], by_role["release"], by_role["control"]
 
 
-def _same_size(
-    ori: pd.DataFrame, control: pd.DataFrame, seed: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The attacker's and the control's distinct records, cut to one size by a seeded draw.
-    Singling out de-duplicates both and, when they then differ in size, scales the control's
-    successes by a fitted size correction; on a small release that correction can exceed the
-    number of attacks, and anonymeter's confidence interval fails (the square root of a
-    negative variance). Equal sizes need no correction."""
-    ori, control = ori.drop_duplicates(), control.drop_duplicates()
-    size = min(len(ori), len(control))
-    return (
-        ori.sample(n=size, random_state=seed).reset_index(drop=True),
-        control.sample(n=size, random_state=seed).reset_index(drop=True),
-    )
+def _bounded_control(singling: SinglingOutEvaluator) -> SinglingOutEvaluator:
+    """Singling out with the control's successes capped at the number of attacks. anonymeter
+    scales the control's successes by a fitted size correction when the de-duplicated control
+    and attacker records differ in size; on a small release the scaled count can exceed the
+    attacks, and its Wilson interval then takes the square root of a negative variance (a
+    math domain error that failed the build). No control can succeed more often than it was
+    attacked, so the cap changes nothing where the correction stays in range."""
+    attacks = singling._n_attacks  # private: anonymeter has no public setter
+    if singling._n_control is not None and singling._n_control > attacks:
+        singling._n_control = attacks
+    return singling
 
 
 def _result(risk: str, evaluator: object, attacks: int, note: str) -> MeasuredRisk:
@@ -121,15 +118,11 @@ def measure(
         warnings.simplefilter("always")
         logging.getLogger("anonymeter").setLevel(logging.ERROR)
         np.random.seed(seed)  # anonymeter draws its targets from the global generator
-        singling_ori, singling_control = _same_size(ori, control, seed)
-        singling = SinglingOutEvaluator(
-            ori=singling_ori,
-            syn=syn,
-            control=singling_control,
-            n_attacks=n,
-            max_attempts=20 * n,
-            seed=seed,
-        ).evaluate(mode="multivariate")
+        singling = _bounded_control(
+            SinglingOutEvaluator(
+                ori=ori, syn=syn, control=control, n_attacks=n, max_attempts=20 * n, seed=seed
+            ).evaluate(mode="multivariate")
+        )
         queries = len(singling.queries())
         measured.append(
             _result(
