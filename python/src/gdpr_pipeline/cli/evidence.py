@@ -21,7 +21,7 @@ TargetOption = Annotated[
     typer.Option(
         metavar="TARGET",
         help="The profiles.yml target whose build to read: duckdb (the vault), or a Spark "
-        "target such as spark (its metastore, through a session started like spark-build's)."
+        "target such as spark (its metastore, through a session started like spark-build's).",
     ),
 ]
 
