@@ -16,10 +16,7 @@
     file's rows are read. -#}
 {% macro duckdb__raw_file_problems(name) -%}
     {%- set base = var('raw_dir') ~ '/' ~ name -%}
-    {%- set found = run_query(
-        "select file from glob(" ~ sql_string(base ~ '.csv') ~ ") union all select file from glob("
-        ~ sql_string(base ~ '.parquet') ~ ") order by file"
-    ).columns[0].values() | list -%}
+    {%- set found = _raw_file_candidates(name) -%}
     {%- if found | length == 0 -%}
         {{ return(["Raw file missing: " ~ base ~ ".csv or " ~ base ~ ".parquet. Put the four raw files "
             ~ "(subjects, consent_events, purchases, erasure_requests) in one directory and pass it "

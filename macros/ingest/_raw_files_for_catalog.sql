@@ -7,11 +7,7 @@
     {%- set sources = graph.sources.values() | selectattr('package_name', 'equalto', 'gdpr_pipeline')
         | selectattr('source_name', 'equalto', 'app') | sort(attribute='name') -%}
     {%- for node in sources if node.database | lower == information_schema.database | lower -%}
-        {%- set base = var('raw_dir') ~ '/' ~ node.name -%}
-        {%- set found = run_query(
-            "select file from glob(" ~ sql_string(base ~ '.csv') ~ ") union all select file from glob("
-            ~ sql_string(base ~ '.parquet') ~ ") order by file"
-        ).columns[0].values() | list -%}
+        {%- set found = _raw_file_candidates(node.name) -%}
         {%- if found | length == 1 -%}
             {%- do files.append({'database': node.database, 'schema': node.schema, 'name': node.identifier,
                 'path': found[0], 'relation': _duckdb_raw_relation(found[0])}) -%}

@@ -11,11 +11,7 @@
 {%- endmacro %}
 
 {% macro duckdb__raw_file(name) -%}
-    {%- set base = var('raw_dir') ~ '/' ~ name -%}
-    {%- set found = run_query(
-        "select file from glob(" ~ sql_string(base ~ '.csv') ~ ") union all select file from glob("
-        ~ sql_string(base ~ '.parquet') ~ ") order by file"
-    ).columns[0].values() | list -%}
+    {%- set found = _raw_file_candidates(name) -%}
     {%- set path = _the_one_raw_file(name, found) -%}
     {%- set relation = _duckdb_raw_relation(path) -%}
     {%- set columns = run_query("select column_name from (describe select * from " ~ relation ~ ")")
