@@ -1,6 +1,6 @@
 {#- The lattice search of ml_training_set v3 (vault only): one row per node of the lattice of
     band levels, with what recoding the whole release at that node would release and suppress,
-    its discernibility, and the one node chosen (macros/privacy/lattice_search.sql). -#}
+    its discernibility, and the one node chosen (macros/policy/lattice_search.sql). -#}
 
 with
 

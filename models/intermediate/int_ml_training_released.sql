@@ -1,6 +1,6 @@
 {#- The rows of ml_training_set v3: every candidate recoded at the one lattice node chosen in
     int_ml_training_lattice, minus the classes that node suppresses
-    (macros/privacy/lattice_apply.sql). -#}
+    (macros/policy/lattice_apply.sql). -#}
 
 with
 
