@@ -685,7 +685,7 @@ def request_erasure(
     elif parquet_path.exists():
         table = pq.read_table(parquet_path)
         row = {"request_id": [request_id], "subject_id": [subject_id], "received_at": [received]}
-        added = pa.Table.from_pydict(row).cast(table.schema.select(list(row)))
+        added = pa.Table.from_pydict(row).cast(pa.schema([table.schema.field(n) for n in row]))
         for name in table.column_names:
             if name not in row:
                 added = added.append_column(name, pa.nulls(1, table.schema.field(name).type))
