@@ -224,17 +224,7 @@
     at a time is what the embedded Derby metastore enforces locally (one process); on a shared
     metastore, run one build at a time per schema prefix (a Delta table would reject the second
     commit; docs/spark.md). -#}
-{#- The audit trail on Spark: the same records, columns and hash chain as on DuckDB
-    (record_audit.sql; the canonical form is documented there and in gdpr_pipeline/audit.py),
-    in the Parquet table <schema>_audit.trail of the metastore, with the same reader views.
-
-    What differs: Spark SQL has no recursive CTE or primary key, so the chain is folded by
-    `aggregate` over the new records in seq order, starting from the head the hook reads just
-    before; and nothing in the table stops a second writer that read the same head. One writer
-    at a time is what the embedded Derby metastore enforces locally (one process); on a shared
-    metastore, run one build at a time per schema prefix (a Delta table would reject the second
-    commit; docs/spark.md). -#}
-{% macro spark__record_audit(results) -%}
+{% macro spark__record_audit(results, failure=none, publish=none) -%}
     {%- if not execute or flags.WHICH not in ('build', 'run', 'seed', 'snapshot', 'test', 'retry') -%}
         {{ return('select 1') }}
     {%- endif -%}
@@ -282,18 +272,18 @@
     {%- set invocation = common.copy() -%}
     {%- do invocation.update({
         'record_type': spark__audit_literal('invocation', 'text'),
-        'status': spark__audit_literal('error' if failed else 'success', 'text'),
+        'status': spark__audit_literal('error' if failed or failure else 'success', 'text'),
         'started_at': spark__audit_literal(run_started_at, 'ts'),
         'ended_at': spark__audit_literal(now, 'ts'),
         'execution_ms': spark__audit_literal(((now - run_started_at).total_seconds() * 1000) | round | int, 'int'),
-        'message': spark__audit_literal(summary | join(' '), 'text'),
+        'message': spark__audit_literal(failure[:1000] if failure else summary | join(' '), 'text'),
         'result_count': spark__audit_literal(results | length, 'int'),
         'dbt_version': spark__audit_literal(dbt_version, 'text'),
         'adapter_type': spark__audit_literal(adapter.type(), 'text'),
         'adapter_version': spark__audit_literal(env_var('GDPR_DBT_ADAPTER_VERSION', '') or none, 'text'),
         'engine_version': 'cast(version() as string)',
         'git_commit': spark__audit_literal(env_var('GDPR_GIT_COMMIT', '') or none, 'text'),
-        'as_of': as_of(),
+        'as_of': as_of_or_null(),
         'key_id': pseudonym_key_id() if key_view_present else spark__audit_literal(none, 'text'),
         'target_name': spark__audit_literal(target.name, 'text'),
         'dbt_vars': spark__audit_literal(tojson(invocation_args_dict.get('vars') or {}, sort_keys=true), 'text'),
@@ -329,6 +319,18 @@
         {%- do records.append(record) -%}
     {%- endfor -%}
 
+    {#- A publish record (from a publish step), or a guard's failure: as duckdb__record_audit. -#}
+    {%- if publish is not none -%}
+        {%- set record = common.copy() -%}
+        {%- do record.update({
+            'record_type': spark__audit_literal('publish', 'text'),
+            'status': spark__audit_literal(publish.status, 'text'),
+            'message': spark__audit_literal(publish.message[:1000], 'text'),
+            'as_of': as_of_or_null(),
+            'key_id': pseudonym_key_id() if key_view_present else spark__audit_literal(none, 'text'),
+        }) -%}
+        {%- set records = [record] -%}
+    {%- endif -%}
     {%- set data_columns = columns | map(attribute=0) | reject('equalto', 'seq') | list -%}
     {%- set insert_sql -%}
         insert into {{ trail }}
