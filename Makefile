@@ -111,9 +111,12 @@ test: lint dbt-fixtures browser pytest
 	if command -v java >/dev/null; then $(MAKE) --no-print-directory test-spark test-spark-cluster; \
 	else echo "java not on PATH: Spark tests not run (make test-spark needs Java 17+)"; fi
 
-# Benchmark (issue 8): 1M and 10M subjects, or e.g. make bench SIZES=1000000. Writes bench/results.json.
+# Benchmark (issues 8, 15, 18): 1M and 10M subjects, or e.g. make bench SIZES=1000000; at 1M also
+# Spark, in a local session and on a two-worker standalone cluster, when java is on PATH.
+# Writes bench/results.json.
 bench: install
-	$(BIN)/python python/bench/bench.py $(if $(SIZES),--sizes $(SIZES))
+	if command -v java >/dev/null; then $(MAKE) --no-print-directory install-spark; fi
+	$(BIN)/python python/bench/bench.py $(if $(SIZES),--sizes $(SIZES)) $(BENCH_ARGS)
 
 clean:
 	rm -rf target logs warehouse artifacts evidence data

@@ -1,14 +1,12 @@
 {#- The published draw of every closed month: each cell of the public key set as last noised.
     A month has one draw unless it was noised again on request (dp_renoise_periods). Noisy
     values only; the release thresholds them, release_privacy_report counts what it kept. -#}
-{%- set draw_store = 'dp_analytics_cells_noised_on_spark' if target.type == 'spark'
-    else 'dp_analytics_cells_noised' -%}
 
 with
 
 draws as (
 
-    select * from {{ ref(draw_store) }}
+    select * from {{ ref('dp_analytics_cells_noised') }}
 
 ),
 

@@ -2,8 +2,6 @@
     on request), with the epsilon and delta it spent, the dbt invocation that drew it, and the
     running total per purpose against the cap. Derived from the append-only draw store, so it
     keeps every spend, re-noisings included. -#}
-{%- set draw_store = 'dp_analytics_cells_noised_on_spark' if target.type == 'spark'
-    else 'dp_analytics_cells_noised' -%}
 
 with
 
@@ -20,7 +18,7 @@ draws as (
         dbt_invocation_id,
         as_of,
         noised_at
-    from {{ ref(draw_store) }}
+    from {{ ref('dp_analytics_cells_noised') }}
 
 ),
 

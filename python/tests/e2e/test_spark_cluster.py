@@ -7,7 +7,8 @@ tasks sent to them, and table files are written by many workers. Here pyspark's 
 `org.apache.spark.deploy.worker.Worker`s (one core, 2 GB each), bound to 127.0.0.1 on free
 ports, with every directory they write (work dirs, executor logs, shuffle and spill space,
 the event log) inside this test's tmp dir. `gdpr-pipeline spark-build` then runs the demo with
-GDPR_SPARK_MASTER=spark://127.0.0.1:<port>, as its driver. The test checks that tasks ran on
+GDPR_SPARK_MASTER=spark://127.0.0.1:<port>, as its driver. (The cluster itself is gdpr_pipeline.engines.spark_standalone, shared with make bench.)
+The test checks that tasks ran on
 both workers (SparkListenerTaskEnd events in the event log, and each worker's work dir), that
 every release equals the DuckDB build's, and that the key and its pads are in no file the
 master, the workers, their executors or the driver wrote.
@@ -19,15 +20,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,151 +31,23 @@ from test_spark import assert_releases_equal
 
 from conftest import PLANTED_KEY, ROOT, Build, make_build
 from gdpr_pipeline.engines import spark as spark_session
+from gdpr_pipeline.engines.spark_standalone import LOOPBACK, Cluster, standalone_cluster
 from key_material import forbidden_patterns, scan_for_leaks
 
 pytestmark = [pytest.mark.spark, pytest.mark.spark_cluster]
 
-LOOPBACK = "127.0.0.1"
 WORKERS = 2
 WORKER_MEMORY = "2g"
-START_TIMEOUT = 120  # seconds for the master and both workers to be up
 # Seconds for the spark-build of the demo: 2-3 minutes on an idle 2-core machine, several
 # times that when it is shared; the bound only stops a hung build.
 BUILD_TIMEOUT = float(os.environ.get("GDPR_TEST_SPARK_TIMEOUT", "2700"))
-STOP_TIMEOUT = 20  # seconds between SIGTERM and SIGKILL
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class Cluster:
-    """A standalone master and its workers, each a process group this test started."""
-
-    root: Path
-    master_url: str
-    master_ui: str
-    event_log: Path
-    worker_dirs: list[Path]
-    worker_ui_ports: list[int]
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    def workers_alive(self) -> int:
-        with urllib.request.urlopen(f"{self.master_ui}/json/", timeout=5) as response:
-            state = json.load(response)
-        return sum(1 for worker in state.get("workers", []) if worker.get("state") == "ALIVE")
-
-    def stop(self) -> None:
-        """SIGTERM to each process group (the worker's executors too), then SIGKILL."""
-        for process in reversed(self.processes):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT
-        for process in self.processes:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=STOP_TIMEOUT)
-
-
-def _spark_home() -> Path:
-    """pyspark's own Spark home; imported here, so collecting this module needs no Spark extra
-    (`make pytest` collects it and deselects it)."""
-    import pyspark
-
-    return Path(pyspark.__file__).parent
-
-
-def _daemon_env(root: Path) -> dict[str, str]:
-    """Loopback only, Spark's own home, and every scratch directory under the test's tmp dir."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_ENV_SECRET", "GDPR_"))}
-    env.update(
-        SPARK_HOME=str(_spark_home()),
-        SPARK_LOCAL_IP=LOOPBACK,
-        SPARK_LOCAL_HOSTNAME=LOOPBACK,
-        SPARK_CONF_DIR=str(root / "conf"),
-        SPARK_DAEMON_MEMORY="512m",
-        PYSPARK_PYTHON=sys.executable,
-    )
-    return env
-
-
-def _start(cluster: Cluster, name: str, args: list[str], env: dict[str, str]) -> None:
-    spark_class = _spark_home() / "bin" / "spark-class"
-    log = (cluster.root / "logs" / f"{name}.log").open("wb")
-    process = subprocess.Popen(
-        [str(spark_class), *args],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    log.close()
-    cluster.processes.append(process)
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     root = tmp_path_factory.mktemp("spark-cluster")
-    for sub in ("conf", "logs", "events"):
-        (root / sub).mkdir()
-    port, ui_port = _free_port(), _free_port()
-    cluster = Cluster(
-        root=root,
-        master_url=f"spark://{LOOPBACK}:{port}",
-        master_ui=f"http://{LOOPBACK}:{ui_port}",
-        event_log=root / "events",
-        worker_dirs=[root / f"worker-{n}" for n in range(1, WORKERS + 1)],
-        worker_ui_ports=[_free_port() for _ in range(WORKERS)],
-    )
-    env = _daemon_env(root)
-    try:
-        master = "org.apache.spark.deploy.master.Master"
-        _start(
-            cluster,
-            "master",
-            [master, "--host", LOOPBACK, "--port", str(port), "--webui-port", str(ui_port)],
-            env,
-        )
-        for work_dir, worker_ui in zip(cluster.worker_dirs, cluster.worker_ui_ports, strict=True):
-            # Executors put shuffle, spill and broadcast blocks in SPARK_LOCAL_DIRS of their
-            # worker (it overrides the application's spark.local.dir).
-            (work_dir / "local").mkdir(parents=True)
-            worker_env = {
-                **env,
-                "SPARK_WORKER_DIR": str(work_dir / "work"),
-                "SPARK_LOCAL_DIRS": str(work_dir / "local"),
-            }
-            _start(
-                cluster,
-                work_dir.name,
-                [
-                    "org.apache.spark.deploy.worker.Worker",
-                    *("--host", LOOPBACK, "--webui-port", str(worker_ui)),
-                    *("--cores", "1", "--memory", WORKER_MEMORY),
-                    *("--work-dir", str(work_dir / "work")),
-                    cluster.master_url,
-                ],
-                worker_env,
-            )
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            dead = [p.args[1] for p in cluster.processes if p.poll() is not None]
-            assert not dead, f"{dead} exited at start; see {root / 'logs'}"
-            try:
-                if cluster.workers_alive() == WORKERS:
-                    break
-            except OSError:
-                pass  # the master's web UI is not up yet
-            assert time.monotonic() < deadline, f"cluster not up in {START_TIMEOUT}s: {root}"
-            time.sleep(1)
+    with standalone_cluster(root, workers=WORKERS, memory=WORKER_MEMORY) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture(scope="module")
@@ -191,13 +58,8 @@ def cluster_build(
     build = make_build(tmp_path_factory.mktemp("spark-on-cluster"))
     build.raw_dir = demo_build.raw_dir
     build.timeout = BUILD_TIMEOUT
-    build.env.update(
-        GDPR_SPARK_MASTER=cluster.master_url,
-        GDPR_SPARK_EVENT_LOG_DIR=str(cluster.event_log),
-        SPARK_LOCAL_IP=LOOPBACK,
-        SPARK_LOCAL_HOSTNAME=LOOPBACK,
-    )
-    sampler = LocalDirSampler([d / "local" for d in cluster.worker_dirs])
+    build.env.update(cluster.driver_env())
+    sampler = LocalDirSampler(cluster.local_dirs)
     sampler.start()
     start = time.perf_counter()
     try:

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from test_rights import SECRET, byte_needles, released_pseudonyms
 from typer.testing import CliRunner
@@ -49,6 +50,9 @@ class Case:
     subject_id: str
     before_hits: set[str]
     seconds: dict[str, float]
+    # DP relations read from their Parquet files before the erasure and after the rebuild.
+    dp_before: dict[str, list[tuple[Any, ...]]]
+    dp_after: dict[str, list[tuple[Any, ...]]]
 
 
 def _parquet_files(build: Build) -> list[Path]:
@@ -61,6 +65,23 @@ def _hits(files: list[Path], needles: dict[str, bytes]) -> set[str]:
         data = path.read_bytes()
         found |= {f"{label} in {path}" for label, needle in needles.items() if needle in data}
     return found
+
+
+DP_RELATIONS = {
+    "analytics_purchases_monthly_v1": "gdpr_releases",
+    "dp_budget_ledger": "gdpr_privacy",
+}
+
+
+def _dp_rows(build: Build) -> dict[str, list[tuple[Any, ...]]]:
+    """The published DP cells and the ledger, read from the table files (a Spark reader would
+    hold the Derby metastore that the next spark-build needs)."""
+    out = {}
+    with duckdb.connect() as con:
+        for table, schema in DP_RELATIONS.items():
+            files = build.warehouse / "spark" / f"{schema}.db" / table / "*.parquet"
+            out[table] = sorted(con.execute(f"select * from read_parquet('{files}')").fetchall())
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +104,7 @@ def case(demo_build: Build, tmp_path_factory: pytest.TempPathFactory) -> Case:
         s for s in subjects if keys.pseudonym(SECRET, "model_training", s) in training
     )
     before = _hits(_parquet_files(build), byte_needles(subject_id))
+    dp_before = _dp_rows(build)
 
     rights.request_erasure(
         build.raw_dir, subject_id, received_at=dt.datetime(2026, 10, 30, 12, 0, 0)
@@ -91,7 +113,14 @@ def case(demo_build: Build, tmp_path_factory: pytest.TempPathFactory) -> Case:
     build.spark("build")
     seconds["rebuild"] = time.perf_counter() - start
     assert build.returncode == 0, build.output[-5000:]
-    return Case(build=build, subject_id=subject_id, before_hits=before, seconds=seconds)
+    return Case(
+        build=build,
+        subject_id=subject_id,
+        before_hits=before,
+        seconds=seconds,
+        dp_before=dp_before,
+        dp_after=_dp_rows(build),
+    )
 
 
 def _cli(build: Build, *args: str) -> subprocess.CompletedProcess[str]:
@@ -127,6 +156,17 @@ def test_erased_subject_is_in_no_parquet_file(case: Case) -> None:
         f"\nscanned {len(files)} Parquet files for {len(needles) + 1} byte strings; Spark build "
         f"{case.seconds['build']:.1f}s, rebuild with the erasure {case.seconds['rebuild']:.1f}s"
     )
+
+
+def test_erasure_changes_no_published_dp_value_on_spark(case: Case) -> None:
+    """Periods published once, on Spark too: the rebuild after the erasure reused every stored
+    draw, so no published cell changed and no budget was spent again (issue 14)."""
+    cells, ledger = (
+        case.dp_before["analytics_purchases_monthly_v1"],
+        case.dp_before["dp_budget_ledger"],
+    )
+    assert cells and ledger, "the first Spark build published no DP cell or spent no budget"
+    assert case.dp_after == case.dp_before
 
 
 def test_verify_reads_the_spark_trail(case: Case) -> None:

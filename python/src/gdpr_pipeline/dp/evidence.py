@@ -2,13 +2,14 @@
 settings as the last build applied them, the budget ledger, and the measured utility.
 
 `facts` reads the vault read-only (the ledger and the build's parameters: aggregates and
-settings, nothing about a person) and `bench/dp_results.json` (one measurement at 1M
+settings, nothing about a person; a Spark build's come from its metastore, through read_state) and `bench/dp_results.json` (one measurement at 1M
 subjects); the template `evidence/templates/sections/differential-privacy.html` renders them.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,27 @@ PLAIN_WORDS = [
 ]
 
 
-def facts(paths: Paths, governance_rounding: Any = None) -> dict[str, Any]:
-    """The mechanism, the last build's settings and the ledger (empty when not built)."""
+LEDGER_COLUMNS = (
+    "purpose, period, epsilon, delta, is_renoise, dbt_invocation_id, noised_at, "
+    "epsilon_spent_total, mechanism"
+)
+
+
+def read_state(query: Callable[[str], list[dict[str, Any]]], schema: str) -> dict[str, Any]:
+    """The build's DP parameters and the ledger, read with `query` from the engine's privacy
+    schema (DuckDB's vault: `privacy`; Spark: `<prefix>_privacy`)."""
+    parameters = query(f"select * from {schema}.int_dp_release_parameters")
+    ledger = query(
+        f"select {LEDGER_COLUMNS} from {schema}.dp_budget_ledger order by noised_at, period"
+    )
+    return {"parameters": parameters[0] if parameters else None, "ledger": ledger}
+
+
+def facts(
+    paths: Paths, governance_rounding: Any = None, state: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The mechanism, the last build's settings and the ledger (empty when not built). `state`
+    is read_state's result from another engine; by default it is read from the DuckDB vault."""
     data: dict[str, Any] = {
         "plain_words": PLAIN_WORDS,
         "governance_counts": (
@@ -59,20 +79,17 @@ def facts(paths: Paths, governance_rounding: Any = None) -> dict[str, Any]:
     results = paths.root / RESULTS
     if results.exists():
         data["utility"] = json.loads(results.read_text())
+    if state is None:
+        state = _vault_state(paths)
+    data.update(jsonable(state))
+    return data
+
+
+def _vault_state(paths: Paths) -> dict[str, Any]:
     if not paths.vault_db.exists():
-        return data
+        return {}
     try:
         with open_vault(paths) as con:
-            parameters = jsonable(rows(con, "select * from privacy.int_dp_release_parameters"))
-            data["parameters"] = parameters[0] if parameters else None
-            data["ledger"] = jsonable(
-                rows(
-                    con,
-                    "select purpose, period, epsilon, delta, is_renoise, dbt_invocation_id, "
-                    "noised_at, epsilon_spent_total, mechanism from privacy.dp_budget_ledger "
-                    "order by noised_at, period",
-                )
-            )
+            return read_state(lambda sql: rows(con, sql), "privacy")
     except (WarehouseMissing, duckdb.Error):  # a vault built before the DP step, or busy
-        pass
-    return data
+        return {}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+from typing import Any
 
 import threadpoolctl
 
@@ -49,3 +50,37 @@ def preload() -> None:
         # Kept for the life of the process (the Python models run in dbt's process).
         threadpoolctl.threadpool_limits(limits=1)
         _loaded = True
+
+
+class _DuckDBFrames:
+    """dbt-duckdb: relations have .df(); a model may return an Arrow table as it is."""
+
+    @staticmethod
+    def to_pandas(relation: Any) -> Any:
+        return relation.df()
+
+    @staticmethod
+    def from_arrow(table: Any) -> Any:
+        return table
+
+
+class _SparkFrames:
+    """Spark (spark-build's session): DataFrames collect through Arrow; a model returns a
+    Spark DataFrame built with the Arrow table's own schema, so no type is inferred."""
+
+    def __init__(self, spark: Any) -> None:
+        self.spark = spark
+
+    @staticmethod
+    def to_pandas(frame: Any) -> Any:
+        return frame.toPandas()
+
+    def from_arrow(self, table: Any) -> Any:
+        return self.spark.createDataFrame(table)
+
+
+def frames(session: Any) -> _DuckDBFrames | _SparkFrames:
+    """The frame conversions for the session a Python model was handed."""
+    if type(session).__module__.startswith("pyspark"):
+        return _SparkFrames(session)
+    return _DuckDBFrames()

@@ -13,6 +13,9 @@ compiled SQL, target/ and logs/ name the view, never the values. A temporary vie
 driver's memory only: it is not in the metastore or any table file, and Spark refuses
 persistent views that reference it.
 
+Python models (the OpenDP draw store) run in the same driver process, in this session, through
+the `session` submission method that spark_python_models adds to dbt-spark.
+
 Why a view and not SQL session variables: `DECLARE VARIABLE ... DEFAULT :value` with a bound
 parameter works, but Spark prints a resolved variable as a literal in query plans, and an
 analysis error (a mistyped column in a model that pseudonymizes, say) quotes the plan in its
@@ -34,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from gdpr_pipeline import keys
+from gdpr_pipeline.engines import spark_python_models
 
 KEY_VIEW = "gdpr_pipeline_key"
 # The audit hook records the adapter's version from here (DuckDB's plugin sets a variable).
@@ -173,6 +177,8 @@ def spark_build(args: list[str], *, project_root: Path, key_file: Path | None) -
     os.environ[ADAPTER_VERSION_ENV] = importlib.metadata.version("dbt-spark")
     try:
         register_key(spark, key)
+        # The DP draw store is a Python model: it runs here, in the driver (module docstring).
+        spark_python_models.register(spark)
         return run_dbt_in_process(dbt_args)
     finally:
         spark.stop()

@@ -664,7 +664,9 @@ def collect(
             },
         },
         "differential_privacy": dp_evidence.facts(
-            paths, _dbt_project_var(paths, "governance_count_rounding")
+            paths,
+            _dbt_project_var(paths, "governance_count_rounding"),
+            vault.get("differential_privacy"),
         ),
         "model_card": card,
         "model_dir": str(model_dir) if model_dir else None,

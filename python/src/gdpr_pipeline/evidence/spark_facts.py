@@ -3,7 +3,7 @@
 A SparkSession is started from the target's settings, as spark-build starts it (no key: only
 the audit trail and aggregates are read), and it reads what collect.py reads from DuckDB's
 files: the audit trail (<schema>_audit.trail), the quarantine counts, the privacy report and
-the funnel (<schema>_releases). There is no release_metadata table on Spark (nothing is
+the funnel (<schema>_releases), the DP parameters and budget ledger (<schema>_privacy). There is no release_metadata table on Spark (nothing is
 published, the releases schema is the boundary), so the releases and their invocation come
 from the manifest and this run's audit records. The page states in words what differs.
 """
@@ -16,6 +16,7 @@ from typing import Any
 from gdpr_pipeline.audit import SPARK_EVIDENCE_SUBDIR, read_spark_trail
 from gdpr_pipeline.core.jsonenc import jsonable
 from gdpr_pipeline.core.paths import Paths
+from gdpr_pipeline.dp.evidence import read_state as read_dp_state
 from gdpr_pipeline.engines import spark as spark_engine
 from gdpr_pipeline.evidence.collect import EngineFacts, EvidenceResult, build
 
@@ -34,6 +35,11 @@ NOTES = [
     "are outside the engine's control.",
     "The audit trail is the Parquet table {trail}, with the same records and hash chain as on "
     "DuckDB; nothing in the table stops a second writer, so run one build at a time.",
+    "Differential privacy: the same OpenDP mechanism draws the analytics noise, in the driver "
+    "(spark-build's process, a dbt Python model run in its SparkSession), once per closed month; "
+    "the ledger below is this warehouse's. Its noisy values differ from a DuckDB build's, which "
+    "draws its own noise and keeps its own ledger: the two are separate releases, each spending "
+    "its own budget.",
     "No model card: the trainer reads analytics.duckdb and is not ported to Spark.",
 ]
 
@@ -99,6 +105,9 @@ def spark_facts(paths: Paths, target: str) -> EngineFacts:
                     analytics[key] = _rows(
                         spark, f"select * from {releases}.{table} order by {order}"
                     )
+        dp_state = {}
+        if spark.catalog.tableExists(f"{schema}_privacy.dp_budget_ledger"):
+            dp_state = read_dp_state(lambda sql: _rows(spark, sql), f"{schema}_privacy")
         counts = None  # as on DuckDB: no quarantine table yet (a seed-only run, say)
         if spark.catalog.tableExists(f"{quarantine}.quarantine_records"):
             counts = _rows(
@@ -112,7 +121,7 @@ def spark_facts(paths: Paths, target: str) -> EngineFacts:
     words = {"releases": releases, "trail": f"{schema}_audit.trail"}
     return EngineFacts(
         engine="spark",
-        vault={"trail": trail, "quarantine": counts},
+        vault={"trail": trail, "quarantine": counts, "differential_privacy": dp_state},
         analytics=analytics,
         evidence_dir=paths.evidence / SPARK_EVIDENCE_SUBDIR,
         notes=[note.format(**words) for note in NOTES],
