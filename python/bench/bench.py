@@ -605,6 +605,8 @@ def _table_rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
     )
     for build in ("full_build", "incremental_build"):
         record = entry.get(build, {})
+        if not record:  # not run (--skip-incremental)
+            continue
         label = build.replace("_", " ")
         stages = record.get("stages", {})
         for stage in sorted(stages, key=lambda n: [*STAGE_ORDER, n].index(n)):
@@ -696,10 +698,10 @@ def print_table(results: dict[str, Any]) -> None:
     labels = list(
         dict.fromkeys(label for s in sizes for label, _ in _table_rows(results["sizes"][s]))
     )
-    header = f"{'':44}" + "".join(f"{int(s):>16,}" for s in sizes)
+    header = f"{'':52}" + "".join(f"{int(s):>16,}" for s in sizes)
     print("\n" + header + "\n" + "-" * len(header))
     for label in labels:
-        print(f"{label:44}" + "".join(f"{c.get(label, '-'):>16}" for c in columns))
+        print(f"{label:52}" + "".join(f"{c.get(label, '-'):>16}" for c in columns))
     print()
     for size in sizes:
         for t in results["sizes"][size].get("targets", []):
