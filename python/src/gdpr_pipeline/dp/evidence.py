@@ -2,8 +2,9 @@
 settings as the last build applied them, the budget ledger, and the measured utility.
 
 `facts` reads the vault read-only (the ledger and the build's parameters: aggregates and
-settings, nothing about a person; a Spark build's come from its metastore, through read_state) and `bench/dp_results.json` (one measurement at 1M
-subjects); the template `evidence/templates/sections/differential-privacy.html` renders them.
+settings, nothing about a person; a Spark build's come from its metastore, through
+`read_state`) and `bench/dp_results.json` (one measurement at 1M subjects); the template
+`evidence/templates/sections/differential-privacy.html` renders them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What the dbt-duckdb Python models share: their heavy libraries, imported once, in one thread.
+"""What the project's dbt Python models share: their heavy libraries, imported once, in one thread.
 
 dbt runs two threads in one process. Two Python models that import scikit-learn, OpenDP and
 anonymeter at the same time (all three pull in polars) can make Python's import-deadlock
@@ -12,6 +12,10 @@ its idle workers spin for a core that another thread holds. Measured at 1M subje
 cores: the utility model's two scikit-learn fits took 38 CPU-seconds with the default pool
 and 1.0 with one thread, with the same AUCs to the last digit (docs/benchmarks.md); the
 release comparison there covers release_utility.
+
+`frames(session)` gives a model the conversions for the engine it runs on (a DuckDB
+connection, or spark-build's SparkSession: engines/spark_python_models.py), so one model
+file serves both.
 """
 
 from __future__ import annotations
@@ -65,8 +69,9 @@ class _DuckDBFrames:
 
 
 class _SparkFrames:
-    """Spark (spark-build's session): DataFrames collect through Arrow; a model returns a
-    Spark DataFrame built with the Arrow table's own schema, so no type is inferred."""
+    """Spark (spark-build's session): DataFrames are collected to the driver with toPandas();
+    a model returns a Spark DataFrame built from the Arrow table with its own schema, so no
+    column type is inferred from values."""
 
     def __init__(self, spark: Any) -> None:
         self.spark = spark
