@@ -58,7 +58,7 @@ from gdpr_pipeline.core.dbt import cli_executable, dbt_command, dbt_env
 from gdpr_pipeline.core.paths import find_project_root
 from gdpr_pipeline.core.warehouse import in_memory
 from gdpr_pipeline.engines.duckdb_plugin import Plugin
-from gdpr_pipeline.engines.spark_standalone import standalone_cluster
+from gdpr_pipeline.engines.spark_standalone import ClusterStartFailed, standalone_cluster
 from gdpr_pipeline.synth.generate import DEFAULT_ANCHOR, generate, summary_line
 from gdpr_pipeline.synth.increment import INCREMENT_FRACTION, RAW_TABLES, append_increment
 
@@ -516,7 +516,11 @@ def spark_builds(
         build_env = {**env, "GDPR_WAREHOUSE_DIR": str(warehouse / name)}
         with contextlib.ExitStack() as stack:
             if cluster:
-                started = stack.enter_context(standalone_cluster(run_dir / "spark-cluster"))
+                try:
+                    started = stack.enter_context(standalone_cluster(run_dir / "spark-cluster"))
+                except ClusterStartFailed as failure:  # keep the other results of the run
+                    builds.append({"status": f"cluster did not start: {failure}"})
+                    continue
                 build_env.update(started.driver_env())
             record = dbt_build(
                 root,
@@ -875,7 +879,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nWrote {out}")
     builds_ok = all(
         e["full_build"]["returncode"] == 0
-        and e.get("incremental_build", {}).get("returncode", 0) == 0
+        and all(
+            e.get(build, {}).get("returncode", 0) == 0
+            for build in ("incremental_build", "spark", "spark_cluster")
+        )
         for e in results["sizes"].values()
     )
     return 0 if builds_ok else 1

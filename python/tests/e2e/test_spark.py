@@ -108,7 +108,7 @@ def assert_releases_equal(demo_build: Build, spark_build: Build, spark_reader: A
     assert {n["name"] for n in releases} | {
         n["alias"] for n in releases
     } >= expected | NOISY_RELEASES
-    # The DP release is noisy on DuckDB and not drawn on Spark: test_dp_inputs_* compare it.
+    # The DP release is drawn by each engine's own build: test_dp_inputs_and_ledger_* checks it.
     releases = [n for n in releases if n["alias"] not in NOISY_RELEASES]
     names = [(n["schema"], n["alias"]) for n in releases]
     # The unsuffixed name of a versioned release is a view on its latest version, on both.
@@ -178,13 +178,39 @@ def test_dp_inputs_and_ledger_equal_between_engines(
     assert len(ledger) == months > 0
     assert all(r[0] == "analytics" and 0 < r[2] <= 1.0 and r[3] == 0 and not r[5] for r in ledger)
     assert spark_rows("dp_budget_ledger", spent) == ledger
-    # Spark drew OpenDP noise of the same calibrated scale, for every cell of the key set.
+    # Spark drew OpenDP noise of the same calibrated scale, for every cell of the key set,
+    # month by month.
     draws = spark_rows("dp_analytics_cells_noised", ["draw_id", *scales])
     assert sorted({d[1:] for d in draws}) == duckdb_scales
-    assert len(draws) == len(spark_rows("int_purchases_bounded_to_monthly_cells"))
-    # The Spark release publishes noisy cells only: the same thresholded shape, never a raw one.
-    published = spark_rows("analytics_purchases_monthly_v1")
+
+    def cells_per_month(name: str) -> list[tuple[Any, ...]]:
+        node = spark_models[name]
+        frame = spark_reader.table(f"{node['schema']}.{node['alias']}")
+        return _sorted_rows(frame.groupBy("purchase_month").count().collect())
+
+    assert cells_per_month("dp_analytics_cells_noised") == cells_per_month(
+        "int_purchases_bounded_to_monthly_cells"
+    )
+    # The Spark release publishes the latest draw of each cell whose noisy subject count
+    # reaches the threshold, and nothing else: never an un-noised value.
+    latest, release = (
+        f"{spark_models[n]['schema']}.{spark_models[n]['alias']}"
+        for n in ("dp_analytics_cells_latest", "analytics_purchases_monthly_v1")
+    )
+    expected = _sorted_rows(
+        spark_reader.sql(
+            "select purchase_month, country_group, category, noisy_subjects, noisy_purchases, "
+            f"noisy_revenue_cents from {latest} where noisy_subjects >= threshold"
+        ).collect()
+    )
+    published = _sorted_rows(
+        spark_reader.sql(
+            "select purchase_month, country_group, category, subjects, purchases, "
+            f"cast(round(revenue_eur * 100) as bigint) from {release}"
+        ).collect()
+    )
     assert published, "Spark published no analytics cell"
+    assert published == expected
     with duckdb.connect(str(demo_build.analytics), read_only=True) as analytics:
         columns = [
             d[0]

@@ -60,7 +60,11 @@ def read_state(query: Callable[[str], list[dict[str, Any]]], schema: str) -> dic
     ledger = query(
         f"select {LEDGER_COLUMNS} from {schema}.dp_budget_ledger order by noised_at, period"
     )
-    return {"parameters": parameters[0] if parameters else None, "ledger": ledger}
+    return {
+        "parameters": parameters[0] if parameters else None,
+        "ledger": ledger,
+        "ledger_relation": f"{schema}.dp_budget_ledger",
+    }
 
 
 def facts(
@@ -75,6 +79,8 @@ def facts(
         ),
         "parameters": None,
         "ledger": [],
+        "ledger_relation": "privacy.dp_budget_ledger",
+        "ledger_home": "in the vault",
         "utility": None,
     }
     results = paths.root / RESULTS

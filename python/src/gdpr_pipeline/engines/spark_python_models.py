@@ -43,7 +43,8 @@ def register(spark: Any) -> None:
         def submit(self, compiled_code: str) -> None:
             # The compiled code refers to the session as the global `spark`, as in a notebook.
             code = compile(compiled_code, f"<dbt python model {self.name}>", "exec")
-            exec(code, {"spark": _session[0]})
+            # A module name of its own, so classes in the compiled code are named after it.
+            exec(code, {"__name__": f"dbt_python_model_{self.name}", "spark": _session[0]})
 
     dbt_helpers = SparkAdapter.python_submission_helpers  # the property object
     SparkAdapter.python_submission_helpers = property(

@@ -30,8 +30,9 @@ NOTES = [
     "at a time, so a failed build can leave some releases new and some old (Delta or Iceberg "
     "tables, or a blue/green schema swap, would make it atomic).",
     "Byte-level erasure means Parquet files rewritten: every build drops each table, deleting "
-    "its old files, and writes new ones; an erased subject is in no file of the warehouse "
-    "afterwards. Old blocks on the storage itself (object-store versions, snapshots, replicas) "
+    "its old files, and writes new ones (the two append-only tables, the audit trail and the "
+    "DP draw store, hold no identifier and no pseudonym); an erased subject is in no file of "
+    "the warehouse afterwards. Old blocks on the storage itself (object-store versions, snapshots, replicas) "
     "are outside the engine's control.",
     "The audit trail is the Parquet table {trail}, with the same records and hash chain as on "
     "DuckDB; nothing in the table stops a second writer, so run one build at a time.",
@@ -107,7 +108,10 @@ def spark_facts(paths: Paths, target: str) -> EngineFacts:
                     )
         dp_state = {}
         if spark.catalog.tableExists(f"{schema}_privacy.dp_budget_ledger"):
-            dp_state = read_dp_state(lambda sql: _rows(spark, sql), f"{schema}_privacy")
+            dp_state = {
+                **read_dp_state(lambda sql: _rows(spark, sql), f"{schema}_privacy"),
+                "ledger_home": "in this Spark warehouse's metastore",
+            }
         counts = None  # as on DuckDB: no quarantine table yet (a seed-only run, say)
         if spark.catalog.tableExists(f"{quarantine}.quarantine_records"):
             counts = _rows(
