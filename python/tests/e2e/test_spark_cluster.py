@@ -88,16 +88,20 @@ class LocalDirSampler(threading.Thread):
     def run(self) -> None:
         while not self._done.is_set():
             for directory in self.directories:
-                for path in directory.rglob("*"):
+                for path in self._files(directory):
                     try:
-                        data = path.read_bytes() if path.is_file() else None
+                        data = path.read_bytes()
                     except OSError:
                         continue  # deleted between listing and reading
-                    if data is None:
-                        continue
                     self.seen.add(path.name)
                     self.leaks |= {f"{k} in {path}" for k, v in self.patterns.items() if v in data}
             self._done.wait(0.3)
+
+    @staticmethod
+    def _files(directory: Path) -> list[Path]:
+        """The files under `directory` now, walked with os.walk, which skips a directory that
+        Spark deletes mid-walk (Path.rglob raised FileNotFoundError and ended the thread)."""
+        return [Path(parent) / name for parent, _, names in os.walk(directory) for name in names]
 
     def stop(self) -> None:
         self._done.set()
