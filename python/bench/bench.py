@@ -505,7 +505,7 @@ def spark_builds(
     """The Spark baseline: spark-build in a local session (local[2]), then as the driver of a
     two-worker standalone cluster on this machine (one core and 2 GB a worker), each into a
     warehouse of its own. CPU seconds are the driver's only: executors are other processes."""
-    reason = spark_target(root)
+    reason = "skipped (--skip-spark)" if args.skip_spark else spark_target(root)
     if reason:
         return {"status": reason}, {"status": reason}
     builds = []
@@ -839,6 +839,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-pandas", action="store_true")
     parser.add_argument("--pandas-memory-cap-gb", type=float, default=16.0)
     parser.add_argument("--spark-timeout-s", type=float, default=3600.0)
+    parser.add_argument("--skip-spark", action="store_true", help="No Spark build at all.")
     parser.add_argument("--skip-spark-cluster", action="store_true")
     parser.add_argument(
         "--report",
