@@ -104,7 +104,13 @@ classified as (
             when purposes.purpose is null then 'unknown_purpose'
             when copies_counted.action is null or copies_counted.action not in ('grant', 'withdraw')
                 then 'invalid_action'
-            when subjects.subject_id is null then 'unknown_subject'
+            {#- Existence tests, not left joins: DuckDB built those joins' hash tables on the
+                3M events (all their columns) instead of the small sides; as correlated exists
+                they are semi-joins probing the small sides on both engines (docs/benchmarks.md). #}
+            when not exists (
+                select 1 from subjects
+                where subjects.subject_id = copies_counted.subject_id
+            ) then 'unknown_subject'
             {#- Only a grant needs a version; a withdraw takes effect whatever version the
                 client recorded. Labels are opaque ('2.1', 'v3', '2024-05'): a purpose with no
                 minimum takes any label, one with a minimum only a label its registry orders. #}
@@ -113,7 +119,12 @@ classified as (
             when
                 copies_counted.action = 'grant'
                 and coalesce(purposes.min_policy_version, '') <> ''
-                and policy_versions.version_label is null
+                and not exists (
+                    select 1 from policy_versions
+                    where
+                        policy_versions.purpose = copies_counted.purpose
+                        and policy_versions.version_label = copies_counted.policy_version
+                )
                 then 'unknown_policy_version'
         end as rejection_reason,
         copies_counted.recorded_at
@@ -121,12 +132,6 @@ classified as (
     from copies_counted
     left join purposes
         on copies_counted.purpose = purposes.purpose
-    left join subjects
-        on copies_counted.subject_id = subjects.subject_id
-    left join policy_versions
-        on
-            copies_counted.purpose = policy_versions.purpose
-            and copies_counted.policy_version = policy_versions.version_label
 
 )
 

@@ -1,7 +1,12 @@
 """Test coverage over the manifest: every model has a primary-key test and at least one test.
 
 A primary-key test is `unique` on one column or `unique_combination` on several, attached to
-the model. A model whose rows have no key by design says why in `meta.no_primary_key`. dbt parse needs no key and no warehouse, so this runs on the project as it is.
+the model. A model whose rows have no key by design says why in `meta.no_primary_key`. A
+staging model that keeps a feed's repeated ids as recorded names, in `meta.key_enforced_by`,
+the model below it that quarantines the repeats and carries the key test: a test on the
+staging view itself would read the raw file again and hold back every model below it
+(docs/benchmarks.md). dbt parse needs no key and no warehouse, so this runs on the project as
+it is.
 """
 
 from __future__ import annotations
@@ -67,22 +72,55 @@ def test_every_model_has_a_primary_key_test(manifest: dict[str, Any]) -> None:
         _name(node)
         for uid, node in _models(manifest).items()
         if not (node["config"].get("meta") or {}).get("no_primary_key")
-        and not any(
-            (test.get("test_metadata") or {}).get("name") in PRIMARY_KEY_TESTS
-            and test.get("attached_node") == uid
-            for test in _tests_of(manifest, uid)
-        )
+        and not _has_primary_key_test(manifest, uid)
     )
     assert not missing, f"models without a unique / unique_combination test: {missing}"
+
+
+def _has_primary_key_test(manifest: dict[str, Any], uid: str) -> bool:
+    return any(
+        (test.get("test_metadata") or {}).get("name") in PRIMARY_KEY_TESTS
+        and test.get("attached_node") == uid
+        for test in _tests_of(manifest, uid)
+    )
+
+
+def _key_enforcer(manifest: dict[str, Any], uid: str, node: dict[str, Any]) -> str | None:
+    """The model named by meta.key_enforced_by, if it reads this one and has a key test."""
+    name = (node["config"].get("meta") or {}).get("key_enforced_by")
+    if not name:
+        return None
+    enforcers = [
+        child_uid
+        for child_uid, child in _models(manifest).items()
+        if child["name"] == name and uid in child["depends_on"]["nodes"]
+    ]
+    assert enforcers, f"{_name(node)}: key_enforced_by {name!r} is no model that reads it"
+    assert _has_primary_key_test(manifest, enforcers[0]), f"{name} has no key test"
+    return enforcers[0]
 
 
 def test_every_model_has_at_least_one_test(manifest: dict[str, Any]) -> None:
     untested = sorted(
         _name(node)
         for uid, node in _models(manifest).items()
-        if not _tests_of(manifest, uid) and not _unit_tests_of(manifest, node)
+        if not _tests_of(manifest, uid)
+        and not _unit_tests_of(manifest, node)
+        and not _key_enforcer(manifest, uid, node)
     )
     assert not untested, f"models with no data or unit test: {untested}"
+
+
+def test_key_enforced_by_names_a_tested_reader(manifest: dict[str, Any]) -> None:
+    """Each staging model that leaves its key to a model below says which, and that model
+    reads it and tests the key (an assertion in _key_enforcer fails otherwise)."""
+    enforced = {
+        _name(node): _key_enforcer(manifest, uid, node) for uid, node in _models(manifest).items()
+    }
+    assert enforced["stg_app__purchases"] == "model.gdpr_pipeline.int_purchases_classified"
+    assert (
+        enforced["stg_app__consent_events"] == "model.gdpr_pipeline.int_consent_events_classified"
+    )
 
 
 def test_the_governance_releases_test_their_invariants(manifest: dict[str, Any]) -> None:
