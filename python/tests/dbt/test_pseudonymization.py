@@ -127,6 +127,33 @@ def test_release_pseudonyms_are_the_documented_formula(demo_build: Build) -> Non
         assert pseudonym == keys.pseudonym(PLANTED_KEY.encode(), domain, subject_id)
 
 
+def test_pseudonyms_only_for_purposes_whose_releases_carry_one(demo_build: Build) -> None:
+    """Minimisation: the vault links identifiers to pseudonyms only in the domains of purposes
+    whose allowlist releases subject_pseudonym; analytics releases aggregates and gets none."""
+    with duckdb.connect(str(demo_build.vault), read_only=True) as con:
+        domains = {
+            r[0]
+            for r in con.execute(
+                "select distinct pseudonym_domain from intermediate.int_subject_pseudonyms"
+            ).fetchall()
+        }
+        releasing = {
+            r[0]
+            for r in con.execute(
+                "select purpose from registry.purpose_columns where column_name = 'subject_pseudonym'"
+            ).fetchall()
+        }
+        eligible = {
+            r[0]
+            for r in con.execute(
+                "select distinct purpose from intermediate.int_subjects_purpose_eligibility"
+                " where is_eligible"
+            ).fetchall()
+        }
+    assert domains == releasing & eligible == {"model_training", "marketing"}
+    assert "analytics" in eligible - domains
+
+
 @pytest.mark.parametrize(
     ("key", "message"),
     [(None, "No pseudonymization key"), ("too-short-key", "at least 32 are required")],

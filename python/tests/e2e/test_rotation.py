@@ -125,7 +125,7 @@ def test_rotate_builds_every_release_with_a_new_key(rotation: Rotation) -> None:
         links = con.execute(
             "select pseudonym_domain, subject_id, subject_pseudonym from intermediate.int_subject_pseudonyms"
         ).fetchall()
-    assert len(links) > 1000
+    assert len(links) > 500  # model_training and marketing: analytics releases no pseudonym
     assert all(keys.pseudonym(secret, d, s) == p for d, s, p in links)
 
 
