@@ -78,14 +78,14 @@ copies_counted as (
 classified as (
 
     select
-        copies_counted.purchase_id,
-        copies_counted.subject_id,
-        copies_counted.category,
-        copies_counted.amount_eur,
+        purchase_id,
+        subject_id,
+        category,
+        amount_eur,
         case
-            when copies_counted.purchase_id is null then 'missing_purchase_id'
-            when copies_counted.copy_number > 1 then 'duplicate_purchase_id'
-            when copies_counted.subject_id is null then 'missing_subject_id'
+            when purchase_id is null then 'missing_purchase_id'
+            when copy_number > 1 then 'duplicate_purchase_id'
+            when subject_id is null then 'missing_subject_id'
             {#- An existence test, not a left join: DuckDB built the join's hash table on the
                 10M purchases (all their columns) instead of the 1M subject ids; as a correlated
                 exists it is a semi-join probing the ids on both engines (docs/benchmarks.md). #}
@@ -93,10 +93,10 @@ classified as (
                 select 1 from subjects
                 where subjects.subject_id = copies_counted.subject_id
             ) then 'unknown_subject'
-            when copies_counted.purchased_at is null then 'missing_purchased_at'
-            when copies_counted.amount_eur is null then 'missing_amount'
+            when purchased_at is null then 'missing_purchased_at'
+            when amount_eur is null then 'missing_amount'
         end as rejection_reason,
-        copies_counted.purchased_at
+        purchased_at
 
     from copies_counted
 

@@ -18,12 +18,12 @@ purposes_with_pseudonyms as (
 eligible as (
 
     select
-        eligibility.subject_id,
-        eligibility.purpose
-    from {{ ref('int_subjects_purpose_eligibility') }} as eligibility
+        subject_id,
+        purpose
+    from {{ ref('int_subjects_purpose_eligibility') }}
     where
-        eligibility.is_eligible
-        and eligibility.purpose in (
+        is_eligible
+        and purpose in (
             select purposes_with_pseudonyms.purpose from purposes_with_pseudonyms
         )
 
