@@ -73,58 +73,34 @@ latest_events as (
 
 ),
 
-basis as (
-
-    {#- What each subject's eligibility rests on, per purpose: the standing interval of a consent
-        purpose, or the latest event of a legitimate-interest purpose. The two never share a
-        purpose, so one relation and one left join below serve both (two left joins of the 3M
-        subject-purpose rows cost a fifth more, docs/benchmarks.md). #}
-    select
-        subject_id,
-        purpose,
-        opened_by_event_id as basis_event_id,
-        cast(null as {{ dbt.type_string() }}) as latest_action,
-        valid_from,
-        valid_to
-    from standing_consent
-
-    union all
-
-    select
-        subject_id,
-        purpose,
-        event_id as basis_event_id,
-        action as latest_action,
-        cast(null as {{ dbt.type_timestamp() }}) as valid_from,
-        cast(null as {{ dbt.type_timestamp() }}) as valid_to
-    from latest_events
-
-),
-
 eligibility as (
 
     select
         subjects.subject_id,
         purposes.purpose,
         purposes.lawful_basis,
-        case
-            when purposes.lawful_basis in ('consent', 'legitimate_interest')
-                then basis.basis_event_id
+        case purposes.lawful_basis
+            when 'consent' then standing_consent.opened_by_event_id
+            when 'legitimate_interest' then latest_events.event_id
         end as basis_event_id,
         case purposes.lawful_basis
-            when 'consent' then basis.subject_id is not null
-            when 'legitimate_interest' then coalesce(basis.latest_action, 'none') <> 'withdraw'
+            when 'consent' then standing_consent.subject_id is not null
+            when 'legitimate_interest' then coalesce(latest_events.action, 'none') <> 'withdraw'
             else true
         end as is_eligible,
-        basis.valid_from as consent_valid_from,
-        basis.valid_to as consent_valid_to
+        standing_consent.valid_from as consent_valid_from,
+        standing_consent.valid_to as consent_valid_to
 
     from subjects
     cross join purposes
-    left join basis
+    left join standing_consent
         on
-            subjects.subject_id = basis.subject_id
-            and purposes.purpose = basis.purpose
+            subjects.subject_id = standing_consent.subject_id
+            and purposes.purpose = standing_consent.purpose
+    left join latest_events
+        on
+            subjects.subject_id = latest_events.subject_id
+            and purposes.purpose = latest_events.purpose
 
 )
 

@@ -99,7 +99,8 @@ def compare(warehouse_a: Path, warehouse_b: Path) -> list[str]:
     for database, schemas in (("analytics", None), ("vault", VAULT_SCHEMAS)):
         con = duckdb.connect()
         for alias, warehouse in (("a", warehouse_a), ("b", warehouse_b)):
-            con.execute(f"attach '{warehouse / (database + '.duckdb')}' as {alias} (read_only)")
+            path = str(warehouse / f"{database}.duckdb").replace("'", "''")
+            con.execute(f"attach '{path}' as {alias} (read_only)")
         problems += [f"{database}: {p}" for p in _differences(con, schemas)]
         con.close()
     return problems

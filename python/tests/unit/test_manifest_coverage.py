@@ -85,18 +85,36 @@ def _has_primary_key_test(manifest: dict[str, Any], uid: str) -> bool:
     )
 
 
+def _key_columns(test: dict[str, Any]) -> list[str]:
+    kwargs = (test.get("test_metadata") or {}).get("kwargs") or {}
+    return list(kwargs.get("columns") or [kwargs.get("column_name")])
+
+
 def _key_enforcer(manifest: dict[str, Any], uid: str, node: dict[str, Any]) -> str | None:
-    """The model named by meta.key_enforced_by, if it reads this one and has a key test."""
-    name = (node["config"].get("meta") or {}).get("key_enforced_by")
-    if not name:
+    """The model named by a staging model's meta.key_enforced_by: it must read the staging
+    model and carry an error-severity key test on exactly the declared key columns."""
+    enforced = (node["config"].get("meta") or {}).get("key_enforced_by")
+    if not enforced:
         return None
+    name = _name(node)
+    assert name.startswith("stg_"), f"{name}: key_enforced_by is for staging models only"
     enforcers = [
         child_uid
         for child_uid, child in _models(manifest).items()
-        if child["name"] == name and uid in child["depends_on"]["nodes"]
+        if child["name"] == enforced["model"] and uid in child["depends_on"]["nodes"]
     ]
-    assert enforcers, f"{_name(node)}: key_enforced_by {name!r} is no model that reads it"
-    assert _has_primary_key_test(manifest, enforcers[0]), f"{name} has no key test"
+    assert enforcers, f"{name}: key_enforced_by {enforced['model']!r} is no model that reads it"
+    key_tests = [
+        test
+        for test in _tests_of(manifest, enforcers[0])
+        if (test.get("test_metadata") or {}).get("name") in PRIMARY_KEY_TESTS
+        and test.get("attached_node") == enforcers[0]
+        and _key_columns(test) == list(enforced["columns"])
+        and str(test["config"].get("severity", "error")).lower() == "error"
+    ]
+    assert key_tests, (
+        f"{enforced['model']} has no error-severity key test on {enforced['columns']} ({name})"
+    )
     return enforcers[0]
 
 
