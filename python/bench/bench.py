@@ -70,7 +70,7 @@ STAGE_ORDER = ["seeds", "staging", "intermediate", "quarantine", "marts", "tests
 
 # Targets from issue 8 (and issue 4, item 7).
 TARGET_1M_VS_PANDAS = 0.5  # full build with tests at 1M <= half the pandas time
-TARGET_10M_SECONDS = 180.0
+TARGET_10M_SECONDS = 120.0  # issue 15 (issue 8 asked for 180)
 TARGET_INCREMENTAL_SHARE = 0.20
 TARGET_PEAK_BYTES = 8 * 1000**3
 TARGET_PSEUDONYMS_PER_SECOND = 2_000_000
@@ -569,7 +569,7 @@ def evaluate_targets(size: int, entry: dict[str, Any]) -> list[dict[str, Any]]:
             )
     if size == 10_000_000:
         add(
-            "full build <= 180 s",
+            f"full build <= {TARGET_10M_SECONDS:.0f} s",
             full.get("wall_s"),
             TARGET_10M_SECONDS,
             full_ok and full["wall_s"] <= TARGET_10M_SECONDS,
