@@ -86,53 +86,57 @@ copies_counted as (
 
 ),
 
+copies_flagged as (
+
+    {#- Whether the subject is known, spelled per engine (macros/cross_engine/). #}
+    {{ known_subject_flagged('copies_counted', 'subjects') }}
+
+),
+
 classified as (
 
     select
-        copies_counted.event_id,
-        copies_counted.subject_id,
-        copies_counted.purpose,
-        copies_counted.action,
-        copies_counted.policy_version,
-        copies_counted.channel,
+        copies_flagged.event_id,
+        copies_flagged.subject_id,
+        copies_flagged.purpose,
+        copies_flagged.action,
+        copies_flagged.policy_version,
+        copies_flagged.channel,
         case
-            when copies_counted.event_id is null then 'missing_event_id'
-            when copies_counted.rows_with_event_id > copies_counted.identical_rows
+            when copies_flagged.event_id is null then 'missing_event_id'
+            when copies_flagged.rows_with_event_id > copies_flagged.identical_rows
                 then 'conflicting_event_id'
-            when copies_counted.copy_number > 1 then 'duplicate_event'
-            when copies_counted.subject_id is null then 'missing_subject_id'
-            when copies_counted.recorded_at is null then 'missing_recorded_at'
+            when copies_flagged.copy_number > 1 then 'duplicate_event'
+            when copies_flagged.subject_id is null then 'missing_subject_id'
+            when copies_flagged.recorded_at is null then 'missing_recorded_at'
             when purposes.purpose is null then 'unknown_purpose'
-            when copies_counted.action is null or copies_counted.action not in ('grant', 'withdraw')
+            when copies_flagged.action is null or copies_flagged.action not in ('grant', 'withdraw')
                 then 'invalid_action'
-            {#- Membership tests, not left joins: DuckDB built those joins' hash tables on the
-                3M events (all their columns) instead of the small sides; as `in` and `exists`
-                they probe the small sides (docs/benchmarks.md). `in` for the subject, as in
-                int_purchases_classified (Spark 4.0 fails on a correlated exists above a union
-                there); subject_id is not null here and the list holds no null. #}
-            when not (copies_counted.subject_id in (select subjects.subject_id from subjects))
-                then 'unknown_subject'
+            when not copies_flagged.is_known_subject then 'unknown_subject'
             {#- Only a grant needs a version; a withdraw takes effect whatever version the
                 client recorded. Labels are opaque ('2.1', 'v3', '2024-05'): a purpose with no
                 minimum takes any label, one with a minimum only a label its registry orders. #}
-            when copies_counted.action = 'grant' and copies_counted.policy_version is null
+            when copies_flagged.action = 'grant' and copies_flagged.policy_version is null
                 then 'invalid_policy_version'
+            {#- An existence test, not a left join: DuckDB built that join's hash table on the
+                3M events (all their columns) instead of the policy_versions seed's rows
+                (docs/benchmarks.md). #}
             when
-                copies_counted.action = 'grant'
+                copies_flagged.action = 'grant'
                 and coalesce(purposes.min_policy_version, '') <> ''
                 and not exists (
                     select 1 from policy_versions
                     where
-                        policy_versions.purpose = copies_counted.purpose
-                        and policy_versions.version_label = copies_counted.policy_version
+                        policy_versions.purpose = copies_flagged.purpose
+                        and policy_versions.version_label = copies_flagged.policy_version
                 )
                 then 'unknown_policy_version'
         end as rejection_reason,
-        copies_counted.recorded_at
+        copies_flagged.recorded_at
 
-    from copies_counted
+    from copies_flagged
     left join purposes
-        on copies_counted.purpose = purposes.purpose
+        on copies_flagged.purpose = purposes.purpose
 
 )
 

@@ -76,6 +76,13 @@ copies_counted as (
 
 ),
 
+copies_flagged as (
+
+    {#- Whether the subject is known, spelled per engine (macros/cross_engine/). #}
+    {{ known_subject_flagged('copies_counted', 'subjects') }}
+
+),
+
 classified as (
 
     select
@@ -87,20 +94,13 @@ classified as (
             when purchase_id is null then 'missing_purchase_id'
             when copy_number > 1 then 'duplicate_purchase_id'
             when subject_id is null then 'missing_subject_id'
-            {#- A membership test, not a left join: DuckDB built the join's hash table on the
-                10M purchases (all their columns) instead of the 1M subject ids; as `in` it is
-                a mark join probing the ids (docs/benchmarks.md), and on Spark a hash existence
-                join. Not a correlated `exists`: Spark 4.0 fails on one above this union
-                ("key not found: subject_id"). subject_id is not null here and the list holds
-                no null, so `in` is true or false. #}
-            when not (subject_id in (select subjects.subject_id from subjects))
-                then 'unknown_subject'
+            when not is_known_subject then 'unknown_subject'
             when purchased_at is null then 'missing_purchased_at'
             when amount_eur is null then 'missing_amount'
         end as rejection_reason,
         purchased_at
 
-    from copies_counted
+    from copies_flagged
 
 )
 
