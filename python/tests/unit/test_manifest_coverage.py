@@ -77,12 +77,17 @@ def test_every_model_has_a_primary_key_test(manifest: dict[str, Any]) -> None:
     assert not missing, f"models without a unique / unique_combination test: {missing}"
 
 
-def _has_primary_key_test(manifest: dict[str, Any], uid: str) -> bool:
-    return any(
-        (test.get("test_metadata") or {}).get("name") in PRIMARY_KEY_TESTS
-        and test.get("attached_node") == uid
+def _primary_key_tests(manifest: dict[str, Any], uid: str) -> list[dict[str, Any]]:
+    return [
+        test
         for test in _tests_of(manifest, uid)
-    )
+        if (test.get("test_metadata") or {}).get("name") in PRIMARY_KEY_TESTS
+        and test.get("attached_node") == uid
+    ]
+
+
+def _has_primary_key_test(manifest: dict[str, Any], uid: str) -> bool:
+    return bool(_primary_key_tests(manifest, uid))
 
 
 def _key_columns(test: dict[str, Any]) -> list[str]:
@@ -106,10 +111,8 @@ def _key_enforcer(manifest: dict[str, Any], uid: str, node: dict[str, Any]) -> s
     assert enforcers, f"{name}: key_enforced_by {enforced['model']!r} is no model that reads it"
     key_tests = [
         test
-        for test in _tests_of(manifest, enforcers[0])
-        if (test.get("test_metadata") or {}).get("name") in PRIMARY_KEY_TESTS
-        and test.get("attached_node") == enforcers[0]
-        and _key_columns(test) == list(enforced["columns"])
+        for test in _primary_key_tests(manifest, enforcers[0])
+        if _key_columns(test) == list(enforced["columns"])
         and str(test["config"].get("severity", "error")).lower() == "error"
     ]
     assert key_tests, (
