@@ -1,5 +1,5 @@
-{#- Every row of `relation` with is_known_subject: whether its subject_id is in `subjects` (a
-    relation whose subject_id holds no null). The two engines need two spellings for the same
+{#- Every row of `relation` with is_known_subject: whether its subject_id is in `subjects`
+    (a null subject_id on either side matches nothing). The two engines need two spellings for the same
     answer (docs/benchmarks.md): DuckDB plans a left join of 10M purchases to the 1M subjects
     with the hash table on the purchases (all their columns), so it gets a membership test
     (a mark join that probes the subject ids); Spark plans that membership test in a select
@@ -14,7 +14,10 @@
     select
         {{ relation }}.*,
         coalesce(
-            {{ relation }}.subject_id in (select {{ subjects }}.subject_id from {{ subjects }}),
+            {{ relation }}.subject_id in (
+                select {{ subjects }}.subject_id from {{ subjects }}
+                where {{ subjects }}.subject_id is not null
+            ),
             false
         ) as is_known_subject
     from {{ relation }}

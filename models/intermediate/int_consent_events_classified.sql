@@ -31,7 +31,6 @@ policy_versions as (
 subjects as (
 
     select subject_id from {{ ref('stg_app__subjects') }}
-    where subject_id is not null
 
 ),
 

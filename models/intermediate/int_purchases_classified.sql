@@ -12,7 +12,6 @@ purchases as {{ not_materialized() }} (
 subjects as (
 
     select subject_id from {{ ref('stg_app__subjects') }}
-    where subject_id is not null
 
 ),
 
