@@ -6,8 +6,9 @@ files with the same key and as_of. Every table and view of `analytics.duckdb` is
 row (`EXCEPT ALL` both ways, and column names and types), and so is every relation of the vault's
 intermediate, quarantine, releases and privacy schemas. Left out, because they differ between
 any two builds of the same tree: the invocation ids and publish times of `release_metadata`,
-the noised analytics cells and everything counted from them (each build draws its own noise),
-and the incremental models' state tables (`*__subject_inputs`, `*__subject_changes`). The
+the noised analytics cells and everything counted from them (each build draws its own noise;
+the budget ledger is compared without its draw ids and times), and the incremental models'
+state tables (`*__subject_inputs`, `*__subject_changes`). The
 noised release is checked through its un-noised input, `int_purchases_bounded_to_monthly_cells`.
 
     python python/bench/compare_builds.py WAREHOUSE_A WAREHOUSE_B
@@ -30,7 +31,6 @@ VOLATILE_RELATIONS = {
     "analytics_purchases_monthly_v1",
     "dp_analytics_cells_noised",
     "dp_analytics_cells_latest",
-    "dp_budget_ledger",
 }
 VOLATILE_COLUMNS = {
     "dbt_invocation_id",
@@ -38,6 +38,7 @@ VOLATILE_COLUMNS = {
     "built_at",
     "invocation_id",
     "drawn_at",
+    "noised_at",
     "draw_id",
 }
 # Rows of the privacy reports that count the noised cells.
