@@ -4,7 +4,11 @@
     of a month by at most a known amount (the sensitivity the noise is calibrated to):
     at most dp_max_cells_per_subject cells a month (the earliest ones), at most
     dp_max_purchases_per_cell purchases a cell (the earliest ones), and each amount clamped to
-    [0, dp_max_amount_eur], in integer cents. Vault only: these are exact counts. -#}
+    [0, dp_max_amount_eur], in integer cents. Vault only: these are exact counts, and a view
+    (never stored). The noising step reads it with a range filter on purchase_month, which
+    DuckDB and Spark push through the left join below into `bounded` and through both
+    windows, whose partitions hold the month: a build with no month to noise bounds nothing.
+    Keep purchase_month in both partitions and in the join for that. -#}
 
 with
 

@@ -34,8 +34,15 @@ def parameters(**overrides: object) -> dict[str, object]:
         "max_cells_per_subject": 2,
         "threshold": 20,
         "as_of": "2026-11-01 00:00:00",
+        "first_period": "2026-10-01",
+        "last_period": "2026-10-01",
         **overrides,
     }
+
+
+def window(first: str, last: str) -> dict[str, str]:
+    """The closed months of a build (first_period, last_period), as the parameters model has it."""
+    return {"first_period": first, "last_period": last}
 
 
 def cells(months: list[str], value: int = 1_000) -> pd.DataFrame:
@@ -97,18 +104,27 @@ def test_a_different_epsilon_changes_the_variance() -> None:
 
 
 def test_closed_months_are_noised_once_then_frozen() -> None:
-    first = dp.draws_for_build(parameters(), cells(["2026-09-01", "2026-10-01"]), None).to_pandas()
+    first = dp.draws_for_build(
+        parameters(**window("2026-09-01", "2026-10-01")),
+        cells(["2026-09-01", "2026-10-01"]),
+        None,
+    ).to_pandas()
     assert sorted(set(first.purchase_month)) == [dt.date(2026, 9, 1), dt.date(2026, 10, 1)]
     assert first.drop_duplicates("draw_id").epsilon.sum() == pytest.approx(2.0, abs=1e-6)
     assert not first.is_renoise.any() and (first.delta == 0).all()
 
     # The same months again (a rebuild, an erasure, a later as_of in the same month): nothing.
-    again = dp.draws_for_build(parameters(dbt_invocation_id="inv-2"), cells(["2026-10-01"]), first)
+    again = dp.draws_for_build(
+        parameters(dbt_invocation_id="inv-2", **window("2026-09-01", "2026-10-01")), None, first
+    )
     assert again.num_rows == 0
+    assert dp.periods_to_noise(parameters(**window("2026-09-01", "2026-10-01")), first) == []
 
     # A month that closed since: only that one is noised, and only it spends budget.
     later = dp.draws_for_build(
-        parameters(dbt_invocation_id="inv-3"), cells(["2026-10-01", "2026-11-01"]), first
+        parameters(dbt_invocation_id="inv-3", **window("2026-10-01", "2026-11-01")),
+        cells(["2026-11-01"]),
+        first,
     ).to_pandas()
     assert set(later.purchase_month) == {dt.date(2026, 11, 1)}
     assert later.drop_duplicates("draw_id").epsilon.sum() == pytest.approx(1.0, abs=1e-6)
@@ -127,19 +143,64 @@ def test_renoising_is_explicit_and_spends_again() -> None:
 
     with pytest.raises(dp.DPConfigError, match="2026-09 has never been published"):
         dp.draws_for_build(
-            parameters(renoise_periods="2026-09"), cells(["2026-09-01", "2026-10-01"]), first
+            parameters(renoise_periods="2026-09", **window("2026-09-01", "2026-10-01")),
+            cells(["2026-09-01", "2026-10-01"]),
+            first,
+        )
+    with pytest.raises(
+        dp.DPConfigError, match="2026-10 is not a closed month inside the retention"
+    ):
+        dp.draws_for_build(
+            parameters(renoise_periods="2026-10", **window("2026-11-01", "2026-11-01")),
+            cells(["2026-10-01", "2026-11-01"]),
+            first,
         )
     with pytest.raises(dp.DPConfigError, match="'Oct 2026' is not a month"):
         dp.draws_for_build(parameters(renoise_periods="Oct 2026"), cells(["2026-10-01"]), first)
 
 
+def test_only_the_months_to_noise_are_read_and_every_one_must_be() -> None:
+    """The model reads the bounded cells of the months it noises only (a range filter on the
+    view); a month missing from what was read is an error, never a month noised from nothing."""
+    first = dp.draws_for_build(parameters(), cells(["2026-10-01"]), None).to_pandas()
+    build = parameters(dbt_invocation_id="inv-2", **window("2026-10-01", "2027-01-01"))
+    periods = dp.periods_to_noise(build, first)
+    assert periods == [dt.date(2026, 11, 1), dt.date(2026, 12, 1), dt.date(2027, 1, 1)]
+    assert dp.month_range(periods) == (
+        "purchase_month between date '2026-11-01' and date '2027-01-01'"
+    )
+    # Cells of other months (a range also covers the months between) are ignored.
+    drawn = dp.draws_for_build(
+        build, cells(["2026-10-01", "2026-11-01", "2026-12-01", "2027-01-01"]), first
+    ).to_pandas()
+    assert sorted(set(drawn.purchase_month)) == periods
+    with pytest.raises(ValueError, match="no bounded cells were read for 2026-12"):
+        dp.draws_for_build(build, cells(["2026-11-01", "2027-01-01"]), first)
+    with pytest.raises(ValueError, match="no cells were read"):
+        dp.draws_for_build(build, None, first)
+
+
+def test_closed_months_span_the_window_across_years() -> None:
+    assert dp.closed_months(window("2025-11-01", "2026-02-01")) == [
+        dt.date(2025, 11, 1),
+        dt.date(2025, 12, 1),
+        dt.date(2026, 1, 1),
+        dt.date(2026, 2, 1),
+    ]
+    assert dp.closed_months(window("2026-03-01", "2026-02-01")) == []
+
+
 def test_the_budget_cap_refuses_before_any_draw() -> None:
     months = [f"2026-{m:02d}-01" for m in range(1, 11)]
-    spent = dp.draws_for_build(parameters(), cells(months), None).to_pandas()
+    spent = dp.draws_for_build(
+        parameters(**window(months[0], months[-1])), cells(months), None
+    ).to_pandas()
     assert dp.spent_so_far(spent) == pytest.approx(10.0, abs=1e-6)  # exactly the cap: allowed
     with pytest.raises(dp.PrivacyBudgetExceeded) as refused:
         dp.draws_for_build(
-            parameters(dbt_invocation_id="inv-2"), cells([*months, "2026-11-01"]), spent
+            parameters(dbt_invocation_id="inv-2", **window(months[0], "2026-11-01")),
+            cells(["2026-11-01"]),
+            spent,
         )
     message = str(refused.value)
     assert "purpose analytics" in message and "dp_epsilon_cap = 10" in message
