@@ -40,6 +40,23 @@
                 ~ ": must be a non-empty list of numbers in strictly ascending order") -%}
         {%- endif -%}
     {%- endfor -%}
+    {#- The DP release's public categories: each is a key of its public cells and a literal in
+        the bounding SQL, so the list is checked here (a repeat would double its cells). -#}
+    {%- set categories = var('dp_categories') -%}
+    {%- set ns = namespace(ok=(categories is sequence and categories is not string and categories | length > 0)) -%}
+    {%- if ns.ok -%}
+        {%- for category in categories -%}
+            {%- set word = '[A-Za-z0-9_&-]+' -%}
+            {%- if category is not string or not modules.re.fullmatch(word ~ '( ' ~ word ~ ')*', category) -%}
+                {%- set ns.ok = false -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set ns.ok = ns.ok and (categories | unique | list | length) == (categories | length) -%}
+    {%- endif -%}
+    {%- if not ns.ok -%}
+        {%- do problems.append("var dp_categories = " ~ _shown(categories)
+            ~ ": must be a non-empty list of distinct category names (letters, digits, '_', '&', '-' and single spaces)") -%}
+    {%- endif -%}
     {%- set share = var('release_shrink_min_share', 0.5) -%}
     {%- if not _is_number(share) or share <= 0 or share > 1 -%}
         {%- do problems.append("var release_shrink_min_share = " ~ _shown(share) ~ ": must be a number in (0, 1]") -%}

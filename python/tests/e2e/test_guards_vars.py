@@ -37,6 +37,12 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
         ),
         ({"income_band_edges_eur": ["a"]}, 'var income_band_edges_eur = ["a"]: must be'),
         ({"label_window_days": 0}, "var label_window_days = 0: must be an integer >= 1"),
+        (
+            {"dp_categories": ["books", "toys", "books"]},
+            'var dp_categories = ["books", "toys", "books"]: must be a non-empty list of distinct',
+        ),
+        ({"dp_categories": ["books", "toys;"]}, 'var dp_categories = ["books", "toys;"]: must be'),
+        ({"dp_categories": []}, "var dp_categories = []: must be a non-empty list"),
     ],
 )
 def test_a_bad_var_stops_the_build_naming_var_value_and_range(
