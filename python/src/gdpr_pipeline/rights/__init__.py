@@ -444,6 +444,7 @@ class _PurposeContext:
     eligibility: dict[str, dict[str, Any]]  # purpose -> the subject's row at as_of
     valid_purchases: list[dict[str, Any]]
     vault_pseudonyms: dict[str, str]  # domain -> the vault's pseudonym of the subject
+    pseudonymous_purposes: set[str]  # purposes whose allowlist releases subject_pseudonym
     releases: list[dict[str, Any]]  # release_metadata
     per_subject: set[str]  # released relations with a row per subject
 
@@ -465,6 +466,13 @@ def _purpose_context(
             [subject_id, key.key_id],
         ).fetchall()
     )
+    pseudonymous_purposes = {
+        r[0]
+        for r in vault.execute(
+            "select distinct purpose from registry.purpose_columns "
+            "where column_name = 'subject_pseudonym'"
+        ).fetchall()
+    }
     releases = rows(
         analytics,
         "select release_name, model_name, version, latest_version, purpose "
@@ -484,6 +492,7 @@ def _purpose_context(
         eligibility={row["purpose"]: row for row in consent["current"]},
         valid_purchases=[p for p in purchases if p["rejection_reason"] is None],
         vault_pseudonyms=vault_pseudonyms,
+        pseudonymous_purposes=pseudonymous_purposes,
         releases=releases,
         per_subject=per_subject,
     )
@@ -492,7 +501,7 @@ def _purpose_context(
 def _released_view(
     analytics: duckdb.DuckDBPyConnection,
     release: dict[str, Any],
-    pseudonym: str,
+    pseudonym: str | None,
     *,
     counts_in_aggregates: bool,
 ) -> dict[str, Any]:
@@ -547,9 +556,17 @@ def _retention(
 def _purpose_entry(
     analytics: duckdb.DuckDBPyConnection, context: _PurposeContext, purpose: dict[str, Any]
 ) -> dict[str, Any]:
-    """One purpose: the subject's consent, pseudonym, released views and retention window."""
+    """One purpose: the subject's consent, pseudonym, released views and retention window.
+    A purpose whose releases carry no pseudonym (subject_pseudonym is not in its allowlist)
+    has none: the vault makes none for it, so the report computes none either."""
     name = purpose["purpose"]
-    pseudonym = keys.pseudonym(context.key.secret, name, context.subject_id)
+    releases = [r for r in context.releases if r["purpose"] == name]
+    carries_pseudonym = name in context.pseudonymous_purposes or any(
+        r["release_name"] in context.per_subject for r in releases
+    )
+    pseudonym = (
+        keys.pseudonym(context.key.secret, name, context.subject_id) if carries_pseudonym else None
+    )
     eligibility = context.eligibility.get(name, {})
     retention, in_window = _retention(context, int(purpose["retention_days"]))
     views = [
@@ -559,8 +576,7 @@ def _purpose_entry(
             pseudonym,
             counts_in_aggregates=bool(eligibility.get("is_eligible") and in_window),
         )
-        for release in context.releases
-        if release["purpose"] == name
+        for release in releases
     ]
     in_vault = context.vault_pseudonyms.get(name)
     return {
@@ -574,6 +590,14 @@ def _purpose_entry(
         "pseudonym_domain": name,
         "pseudonym": pseudonym,
         "pseudonym_matches_vault": in_vault == pseudonym if in_vault is not None else None,
+        **(
+            {}
+            if pseudonym
+            else {
+                "pseudonym_note": "this purpose releases no pseudonym (subject_pseudonym is "
+                "not in its purpose_columns allowlist), so none is made for it"
+            }
+        ),
         "released_views": views,
         "in_released_views": [v["release"] for v in views if v["subject_present"]],
         "retention": retention,
