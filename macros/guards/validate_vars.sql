@@ -44,9 +44,9 @@
         the bounding SQL, so the list is checked here (a repeat would double its cells). -#}
     {%- set categories = var('dp_categories') -%}
     {%- set ns = namespace(ok=(categories is sequence and categories is not string and categories | length > 0)) -%}
+    {%- set word = '[A-Za-z0-9_&-]+' -%}
     {%- if ns.ok -%}
         {%- for category in categories -%}
-            {%- set word = '[A-Za-z0-9_&-]+' -%}
             {%- if category is not string or not modules.re.fullmatch(word ~ '( ' ~ word ~ ')*', category) -%}
                 {%- set ns.ok = false -%}
             {%- endif -%}

@@ -195,12 +195,8 @@ def published_months(previous: pd.DataFrame | None) -> set[dt.date]:
 def closed_months(parameters: Mapping[str, Any]) -> list[dt.date]:
     """Every closed month inside the retention window: first_period to last_period, the
     months of the public key set of `int_purchases_bounded_to_monthly_cells`."""
-    month, last = _month(parameters["first_period"]), _month(parameters["last_period"])
-    months = []
-    while month <= last:
-        months.append(month)
-        month = (month + dt.timedelta(days=31)).replace(day=1)
-    return months
+    first, last = _month(parameters["first_period"]), _month(parameters["last_period"])
+    return [m.date() for m in pd.date_range(first, last, freq="MS")]
 
 
 def periods_to_noise(parameters: Mapping[str, Any], previous: pd.DataFrame | None) -> list[dt.date]:

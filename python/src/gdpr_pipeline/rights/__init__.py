@@ -579,7 +579,7 @@ def _purpose_entry(
         for release in releases
     ]
     in_vault = context.vault_pseudonyms.get(name)
-    return {
+    entry: dict[str, Any] = {
         "purpose": name,
         "description": purpose["description"],
         "lawful_basis": purpose["lawful_basis"],
@@ -590,18 +590,16 @@ def _purpose_entry(
         "pseudonym_domain": name,
         "pseudonym": pseudonym,
         "pseudonym_matches_vault": in_vault == pseudonym if in_vault is not None else None,
-        **(
-            {}
-            if pseudonym
-            else {
-                "pseudonym_note": "this purpose releases no pseudonym (subject_pseudonym is "
-                "not in its purpose_columns allowlist), so none is made for it"
-            }
-        ),
         "released_views": views,
         "in_released_views": [v["release"] for v in views if v["subject_present"]],
         "retention": retention,
     }
+    if pseudonym is None:
+        entry["pseudonym_note"] = (
+            "this purpose releases no pseudonym (subject_pseudonym is not in its "
+            "purpose_columns allowlist), so none is made for it"
+        )
+    return entry
 
 
 def _model_entry(paths: Paths, model: TrainedModel, subject_id: str) -> dict[str, Any]:
